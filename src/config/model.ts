@@ -1,0 +1,267 @@
+// The frozen configuration model: what the parser produces and what every other part reads.
+// Everything is resolved here: defaults sections are already applied, times are milliseconds,
+// sizes are bytes, addresses are parsed. `undefined` on a timeout means "not set" (infinite).
+
+export interface SourceLoc {
+  file: string;
+  line: number;
+}
+
+export type Mode = 'http' | 'tcp';
+
+/** An address as written in the configuration, parsed. */
+export interface AddressSpec {
+  /** Literal IP address after resolution ("0.0.0.0" / "::" for wildcard binds). */
+  host: string;
+  /** 4 or 6. */
+  family: 4 | 6;
+  /** 0 when no port was given (servers: use the client's destination port). */
+  port: number;
+  /** Host name as written, when it was a name and not a literal (resolved at start-up). */
+  fqdn?: string;
+}
+
+export interface Timeouts {
+  connect?: number;
+  client?: number;
+  server?: number;
+  httpRequest?: number;
+  httpKeepAlive?: number;
+  queue?: number;
+  tunnel?: number;
+  clientFin?: number;
+  serverFin?: number;
+  check?: number;
+  tarpit?: number;
+}
+
+export type LogFormatKind = 'raw' | 'rfc3164' | 'rfc5424' | 'short' | 'timed' | 'iso' | 'local' | 'priority';
+
+/** A `log` line: where log lines go and how they are framed. */
+export interface LogTarget {
+  kind: 'stdout' | 'stderr' | 'udp' | 'unix';
+  /** For udp. */
+  host?: string;
+  port?: number;
+  family?: 4 | 6;
+  /** For unix datagram sockets. */
+  path?: string;
+  format: LogFormatKind;
+  /** Syslog facility number (local0 = 16 ...). */
+  facility: number;
+  /** Highest (least severe) level sent, 0..7; default 7 (debug). */
+  maxLevel: number;
+  /** Lowest level: messages more severe than this are raised to it; default 0. */
+  minLevel: number;
+  /** Maximum line length; default 1024. */
+  len: number;
+  loc: SourceLoc;
+}
+
+export interface BindConfig {
+  addr: AddressSpec;
+  /** Optional `name` keyword. */
+  name?: string;
+  /** Per-bind maxconn, 0 = unlimited. */
+  maxconn: number;
+  /** `v4v6` / `v6only` on IPv6 wildcard binds. */
+  v6only: boolean;
+  /** The raw `bind` arguments after the address, for features that arrive later (ssl, alpn, proto). */
+  rawArgs: string[];
+  loc: SourceLoc;
+}
+
+export type BalanceConfig =
+  | { algo: 'roundrobin' }
+  | { algo: 'static-rr' }
+  | { algo: 'leastconn' }
+  | { algo: 'first' }
+  | { algo: 'source' }
+  | { algo: 'uri'; len: number; depth: number; whole: boolean; pathOnly: boolean }
+  | { algo: 'url_param'; param: string; checkPost: boolean }
+  | { algo: 'hdr'; header: string; useDomainOnly: boolean }
+  | { algo: 'random'; draws: number };
+
+export interface HashTypeConfig {
+  method: 'map-based' | 'consistent';
+  fn: 'sdbm' | 'djb2' | 'wt6' | 'crc32' | 'none';
+  avalanche: boolean;
+}
+
+export interface ServerConfig {
+  name: string;
+  /** Numeric id (`id` keyword, else position 1..n in the backend). */
+  id: number;
+  addr: AddressSpec;
+  weight: number;
+  backup: boolean;
+  disabled: boolean;
+  /** 0 = unlimited. In HTTP mode it limits concurrent requests, excess is queued. */
+  maxconn: number;
+  /** 0 = unlimited queue. */
+  maxqueue: number;
+  /** -1 = unlimited idle connections kept; 0 = none. */
+  poolMaxConn: number;
+  /** ms; default 5000. */
+  poolPurgeDelay: number;
+  /** -1 = unlimited requests per server connection. */
+  maxReuse: number;
+  /** `check` keyword present (health checks arrive with their own issue). */
+  check: boolean;
+  /** The raw keywords after the address, for later issues (check options, ssl, proto). */
+  rawArgs: string[];
+  loc: SourceLoc;
+}
+
+export type HttpReuse = 'never' | 'safe' | 'aggressive' | 'always';
+
+export interface ForwardForConfig {
+  /** Header name, default "X-Forwarded-For". */
+  header: string;
+  /** `except <network>`: source addresses in this network are not added. */
+  except?: { addr: string; prefix: number; family: 4 | 6 };
+  /** `if-none`: only add when the header is absent. */
+  ifNone: boolean;
+}
+
+/**
+ * A condition as written after `if` / `unless`, kept as tokens. The ACL engine (its own issue)
+ * compiles these; until then the parser refuses rules with conditions it cannot evaluate.
+ */
+export interface ConditionSpec {
+  polarity: 'if' | 'unless';
+  tokens: string[];
+  loc: SourceLoc;
+}
+
+export interface UseBackendRule {
+  backend: string;
+  cond?: ConditionSpec;
+  loc: SourceLoc;
+}
+
+/** `http-request <action> ...`; only the `return` action exists in the core issue. */
+export type HttpRequestRule = {
+  action: 'return';
+  status: number;
+  contentType?: string;
+  /** Body of the response, from `string` (or later `file`/`errorfile`). */
+  body?: string;
+  /** Extra headers (`hdr NAME VALUE`). */
+  headers: Array<[string, string]>;
+  cond?: ConditionSpec;
+  loc: SourceLoc;
+};
+
+export interface ProxyOptions {
+  forwardfor?: ForwardForConfig;
+  httpServerClose: boolean;
+  httpClose: boolean;
+  httpKeepAlive: boolean;
+  httplog: boolean;
+  /** `option httplog clf`. */
+  httplogClf: boolean;
+  tcplog: boolean;
+  allbackups: boolean;
+  /** `option redispatch [interval]`: undefined when off; the interval otherwise (default -1). */
+  redispatch?: number;
+  dontlognull: boolean;
+  logasap: boolean;
+  httpBufferRequest: boolean;
+  /** `option http-ignore-probes`. */
+  httpIgnoreProbes: boolean;
+  /** `option abortonclose`. */
+  abortOnClose: boolean;
+  /** `option splice-*`, `option tcpka` etc are accepted for compatibility and have no effect. */
+}
+
+export interface ProxyConfig {
+  name: string;
+  /** The section keyword. A `listen` is both a frontend and a backend. */
+  kind: 'frontend' | 'backend' | 'listen';
+  /** Numeric id (`id` keyword or order of declaration, from 1). */
+  id: number;
+  mode: Mode;
+  disabled: boolean;
+  loc: SourceLoc;
+  timeouts: Timeouts;
+  logs: LogTarget[];
+  /** Custom `log-format`, after `option httplog`/`tcplog` are turned into their formats; undefined = no traffic logs. */
+  logFormat?: string;
+  options: ProxyOptions;
+
+  // Frontend side (frontend, listen)
+  binds: BindConfig[];
+  /** 0 = use the global value. */
+  maxconn: number;
+  defaultBackend?: string;
+  useBackends: UseBackendRule[];
+  httpRequestRules: HttpRequestRule[];
+
+  // Backend side (backend, listen)
+  servers: ServerConfig[];
+  balance: BalanceConfig;
+  hashType: HashTypeConfig;
+  /** Default 3. */
+  retries: number;
+  httpReuse: HttpReuse;
+  /** `fullconn`, 0 = unset. */
+  fullconn: number;
+  /** `errorfile CODE FILE`: file contents (a full HTTP response) per status code. */
+  errorfiles: Map<number, Buffer>;
+}
+
+export interface TuneConfig {
+  /** tune.bufsize, default 16384. */
+  bufsize: number;
+  /** tune.maxrewrite, default 1024 (capped at bufsize/2). */
+  maxrewrite: number;
+  /** tune.http.maxhdr, default 101. */
+  maxhdr: number;
+}
+
+export interface GlobalConfig {
+  /** 0 = not set (computed from the file descriptor limit). */
+  maxconn: number;
+  logs: LogTarget[];
+  /** `log-tag`, default "haproxy"-like program name "sluice". */
+  logTag: string;
+  pidfile?: string;
+  daemon: boolean;
+  nbthread: number;
+  /** `hard-stop-after`, ms; undefined = wait forever. */
+  hardStopAfter?: number;
+  /** `grace`, ms. */
+  grace: number;
+  tune: TuneConfig;
+  loc?: SourceLoc;
+}
+
+/** `resolvers NAME` sections: parsed now, used by DNS discovery later. */
+export interface ResolversConfig {
+  name: string;
+  nameservers: Array<{ name: string; addr: AddressSpec }>;
+  parseResolvConf: boolean;
+  /** Remaining keywords as written, for the DNS issue. */
+  settings: Array<{ keyword: string; args: string[]; loc: SourceLoc }>;
+  loc: SourceLoc;
+}
+
+export interface Config {
+  global: GlobalConfig;
+  /** All frontend, backend and listen sections in declaration order. */
+  proxies: ProxyConfig[];
+  resolvers: ResolversConfig[];
+  /** Files read, in order. */
+  files: string[];
+}
+
+/** The frontends among the proxies (frontend and listen sections, not disabled). */
+export function frontendsOf(cfg: Config): ProxyConfig[] {
+  return cfg.proxies.filter((p) => p.kind !== 'backend' && !p.disabled);
+}
+
+/** Finds the backend (backend or listen section) called `name`. */
+export function findBackend(cfg: Config, name: string): ProxyConfig | undefined {
+  return cfg.proxies.find((p) => p.kind !== 'frontend' && p.name === name);
+}

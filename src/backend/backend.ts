@@ -1,0 +1,191 @@
+// A backend at run time: its servers, its balancing algorithms (one for active servers, one for
+// backups), its queue, and its counters. `assign` decides where a request goes: a server now,
+// a queue, or nowhere (503).
+
+import type { ProxyConfig } from '../config/model.js';
+import { createLbAlgorithm, hdrHashKey, uriHashKey, urlParamValue } from '../lb/index.js';
+import type { LbAlgorithm } from '../lb/types.js';
+import { PendingQueue, type Pending } from './queue.js';
+import { newCounters, Server, SrvState, type ServerCounters } from './server.js';
+
+/** What the request offers to hashing algorithms. */
+export interface BalanceInput {
+  srcIp: string;
+  uri: string;
+  /** Returns the first value of a header (lower-case name), for `balance hdr`. */
+  header(lname: string): string | undefined;
+}
+
+export const enum AssignResult {
+  /** A server was taken: `stream.server` is set, its slot counted. */
+  Assigned = 0,
+  /** Every usable server is full: the request was queued and `dequeued()` will be called. */
+  Queued = 1,
+  /** No usable server at all. */
+  NoServer = 2,
+  /** The queue is full (maxqueue). */
+  QueueFull = 3,
+}
+
+export interface BackendCounters extends ServerCounters {
+  /** Current and cumulated connections/requests through the backend. */
+  cur: number;
+}
+
+export class Backend {
+  readonly name: string;
+  readonly servers: Server[];
+  readonly lbActive: LbAlgorithm;
+  readonly lbBackup: LbAlgorithm;
+  readonly queue = new PendingQueue();
+  readonly counters: BackendCounters = { ...newCounters(), cur: 0 };
+  /** Streams currently using this backend (beconn). */
+  beconn = 0;
+
+  constructor(readonly config: ProxyConfig) {
+    this.name = config.name;
+    this.lbActive = createLbAlgorithm(config.balance, config.hashType);
+    this.lbBackup = createLbAlgorithm(config.balance, config.hashType);
+    this.servers = config.servers.map((s) => new Server(s, this));
+    for (const s of this.servers) if (s.usable) this.lbOf(s).add(s);
+  }
+
+  private lbOf(s: Server): LbAlgorithm {
+    return s.backup ? this.lbBackup : this.lbActive;
+  }
+
+  /** Number of usable active and backup servers. */
+  get activeCount(): number {
+    return this.lbActive.size;
+  }
+  get backupCount(): number {
+    return this.lbBackup.size;
+  }
+
+  /** Changes a server's state (control plane only) and keeps the algorithms current. */
+  setServerState(s: Server, state: SrvState): void {
+    if (s.state === state) return;
+    const was = s.usable;
+    s.state = state;
+    s.lastChange = Date.now();
+    if (was && !s.usable) this.lbOf(s).remove(s);
+    else if (!was && s.usable) {
+      this.lbOf(s).add(s);
+      // A server coming back can take requests waiting in the backend queue.
+      this.serveQueue(s);
+    }
+  }
+
+  /** The hash key for the configured algorithm, or undefined to fall back to round robin. */
+  private hashKey(input: BalanceInput): string | undefined {
+    const b = this.config.balance;
+    switch (b.algo) {
+      case 'source':
+        return input.srcIp;
+      case 'uri':
+        return uriHashKey(input.uri, b);
+      case 'url_param':
+        return urlParamValue(input.uri, b.param);
+      case 'hdr': {
+        const v = input.header(b.header.toLowerCase());
+        return v === undefined ? undefined : hdrHashKey(v, b.useDomainOnly);
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  /**
+   * Picks a server for a request. `avoid` is the server of the previous attempt on a redispatch.
+   * On Assigned, the returned server already counts the request.
+   */
+  assign(input: BalanceInput | null, avoid: Server | null, p: Pending): { result: AssignResult; server: Server | null } {
+    const key = input && this.usesKey() ? this.hashKey(input) : undefined;
+    let lb = this.lbActive;
+    if (lb.size === 0) {
+      lb = this.lbBackup;
+      if (lb.size === 0) return { result: AssignResult.NoServer, server: null };
+      if (!this.config.options.allbackups) {
+        // Only the first usable backup server takes traffic (lowest id).
+        const first = this.firstUsableBackup();
+        if (first && !first.isFull()) return this.took(first);
+        if (first) return this.enqueue(p);
+      }
+    }
+    const s = lb.pick(key, avoid) as Server | null;
+    if (s) return this.took(s);
+    return this.enqueue(p);
+  }
+
+  private usesKey(): boolean {
+    const a = this.config.balance.algo;
+    return a === 'source' || a === 'uri' || a === 'url_param' || a === 'hdr';
+  }
+
+  private firstUsableBackup(): Server | null {
+    for (const s of this.servers) if (s.backup && s.usable) return s;
+    return null;
+  }
+
+  private took(s: Server): { result: AssignResult; server: Server } {
+    s.take();
+    s.counters.lbtot++;
+    this.lbOf(s).taken(s);
+    return { result: AssignResult.Assigned, server: s };
+  }
+
+  private enqueue(p: Pending): { result: AssignResult; server: null } {
+    this.queue.push(p);
+    if (this.queue.length > this.counters.qmax) this.counters.qmax = this.queue.length;
+    return { result: AssignResult.Queued, server: null };
+  }
+
+  /** Removes a pending request from whichever queue holds it (abort or queue timeout). */
+  dequeueAbort(p: Pending, srv: Server | null): void {
+    if (p.qOwner === this.queue) this.queue.remove(p);
+    else if (srv && p.qOwner === srv.queue) {
+      srv.queue.remove(p);
+      srv.conns--;
+    }
+  }
+
+  /** A request on `s` ended (its counts were already decremented). */
+  requestEnded(s: Server): void {
+    if (s.usable) this.lbOf(s).released(s);
+    this.serveQueue(s);
+  }
+
+  /** Hands free slots of `s` to the oldest requests waiting on it or in the backend queue. */
+  serveQueue(s: Server): void {
+    while (s.usable && (s.config.maxconn === 0 || s.served < s.config.maxconn)) {
+      const sp = s.queue.peek();
+      const bp = this.queue.peek();
+      let p: Pending | null;
+      if (sp && (!bp || sp.qSince <= bp.qSince)) {
+        s.queue.remove(sp);
+        s.conns--;
+        p = sp;
+      } else if (bp) {
+        this.queue.remove(bp);
+        p = bp;
+      } else {
+        return;
+      }
+      s.take();
+      this.lbOf(s).taken(s);
+      p.dequeued(s);
+    }
+  }
+
+  /** Total requests waiting (backend queue plus servers' queues). */
+  get queued(): number {
+    let n = this.queue.length;
+    for (const s of this.servers) n += s.queue.length;
+    return n;
+  }
+
+  /** Finds a server by name. */
+  server(name: string): Server | undefined {
+    return this.servers.find((s) => s.name === name);
+  }
+}

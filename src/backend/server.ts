@@ -1,0 +1,135 @@
+// A server of a backend at run time: its configuration, its state, its load, its queue of
+// pending requests and its idle connections. The data plane reads its state; only the control
+// plane (start-up, checks, admin) changes it, through setState().
+
+import type { ServerConfig } from '../config/model.js';
+import type { LbServer } from '../lb/types.js';
+import type { Backend } from './backend.js';
+import { PendingQueue, type Pending } from './queue.js';
+import { ServerPool } from '../pool/index.js';
+
+export const enum SrvState {
+  Up = 0,
+  Down = 1,
+  /** Administrative maintenance (`disabled`, runtime API). */
+  Maint = 2,
+}
+
+/** Traffic counters, named after HAProxy's stats columns. */
+export interface ServerCounters {
+  /** Cumulated requests/connections handled (stot). */
+  stot: number;
+  /** Highest concurrent served (smax). */
+  smax: number;
+  /** Connection errors (econ), response errors (eresp), retries (wretr), redispatches (wredis). */
+  econ: number;
+  eresp: number;
+  wretr: number;
+  wredis: number;
+  /** Bytes in (from clients) and out (to clients). */
+  bin: number;
+  bout: number;
+  /** Responses by class (hrsp_1xx..5xx, other). */
+  hrsp: [number, number, number, number, number, number];
+  /** Clients and servers that aborted a transfer. */
+  cliAbrt: number;
+  srvAbrt: number;
+  /** Highest queue length (qmax). */
+  qmax: number;
+  /** Times this server was picked by load balancing (lbtot). */
+  lbtot: number;
+}
+
+export function newCounters(): ServerCounters {
+  return {
+    stot: 0, smax: 0, econ: 0, eresp: 0, wretr: 0, wredis: 0, bin: 0, bout: 0,
+    hrsp: [0, 0, 0, 0, 0, 0], cliAbrt: 0, srvAbrt: 0, qmax: 0, lbtot: 0,
+  };
+}
+
+export class Server implements LbServer {
+  readonly id: number;
+  readonly name: string;
+  eweight: number;
+  /** Requests being served plus requests queued on this server (what leastconn compares). */
+  conns = 0;
+  /** Requests currently being served (assigned and not finished). */
+  served = 0;
+  state: SrvState;
+  /** Requests waiting for this very server (persistence, redispatch disabled). */
+  readonly queue = new PendingQueue();
+  readonly counters = newCounters();
+  /** Idle connections to this server. */
+  readonly pool: ServerPool;
+  /** Time of the last state change (ms since epoch), for stats. */
+  lastChange = Date.now();
+  /** The address connections go to; the port is 0 when it follows the client's destination port. */
+  host: string;
+  port: number;
+  family: 4 | 6;
+
+  constructor(
+    readonly config: ServerConfig,
+    readonly backend: Backend,
+  ) {
+    this.id = config.id;
+    this.name = config.name;
+    this.eweight = config.weight;
+    this.state = config.disabled ? SrvState.Maint : SrvState.Up;
+    this.host = config.addr.host;
+    this.port = config.addr.port;
+    this.family = config.addr.family;
+    this.pool = new ServerPool(config.poolMaxConn, config.poolPurgeDelay, config.maxReuse);
+  }
+
+  get backup(): boolean {
+    return this.config.backup;
+  }
+
+  /** Usable for traffic: up and not in maintenance. */
+  get usable(): boolean {
+    return this.state === SrvState.Up;
+  }
+
+  /** Effective maxconn now (0 = unlimited). */
+  get maxconn(): number {
+    return this.config.maxconn;
+  }
+
+  isFull(): boolean {
+    const m = this.config.maxconn;
+    return (m > 0 && this.served >= m) || this.queue.length > 0;
+  }
+
+  /** Whether one more request may be queued on this server. */
+  queueHasRoom(): boolean {
+    return this.config.maxqueue === 0 || this.queue.length < this.config.maxqueue;
+  }
+
+  /** Assigns one request to this server (the caller already decided it may). */
+  take(): void {
+    this.served++;
+    this.conns++;
+    this.counters.stot++;
+    if (this.served > this.counters.smax) this.counters.smax = this.served;
+  }
+
+  /** A request on this server ended: frees the slot and lets the backend hand it to a waiting one. */
+  release(): void {
+    this.served--;
+    this.conns--;
+    this.backend.requestEnded(this);
+  }
+
+  /** Queues a pending request on this server. */
+  enqueue(p: Pending): void {
+    this.queue.push(p);
+    this.conns++;
+    if (this.queue.length > this.counters.qmax) this.counters.qmax = this.queue.length;
+  }
+
+  /** Display name used in logs: "backend/server". */
+  get fullName(): string {
+    return this.backend.name + '/' + this.name;
+  }
+}

@@ -1,0 +1,138 @@
+// The server side of HTTP/1: one connection to a server (h1c) carrying one request at a time
+// (h1s). While a Stream owns it, parser events go to that Stream; while idle it sits in its
+// server's pool, and any byte or close from the server retires it.
+
+import * as net from 'node:net';
+import type { HtxHeaders, HtxRequest, HtxResponse } from '../htx/index.js';
+import { H1ErrorKind, H1Parser, type H1Limits, type H1ParserEvents } from '../proto/h1/index.js';
+import type { Server } from '../backend/index.js';
+
+/** What a Stream implements to receive a server connection's events. */
+export interface H1BackOwner {
+  onServerResponse(res: HtxResponse): void;
+  onServerData(data: Buffer): void;
+  onServerTrailers(t: HtxHeaders): void;
+  onServerEnd(): void;
+  onServerParseError(kind: H1ErrorKind, reason: string): void;
+  /** The server closed or reset the connection (err undefined for a clean FIN). */
+  onServerClose(err: Error | undefined): void;
+  /** The server socket drained its write buffer. */
+  onServerDrain(): void;
+}
+
+export class H1BackConn implements H1ParserEvents {
+  readonly parser: H1Parser;
+  owner: H1BackOwner | null = null;
+  /** Requests sent over this connection so far. */
+  uses = 0;
+  /** When it became idle (ms), for purging. */
+  idleSince = 0;
+  /** The client connection this one is reserved for (http-reuse never), or null. */
+  privateTo: object | null = null;
+  connected = false;
+  closed = false;
+  /** The server closed its side (FIN received): not reusable. */
+  peerEnded = false;
+  /** Position in the pool's idle list, -1 when not idle. */
+  idleIndex = -1;
+  onIdleClose: ((c: H1BackConn) => void) | null = null;
+
+  constructor(
+    readonly socket: net.Socket,
+    readonly server: Server,
+    limits: H1Limits,
+  ) {
+    this.parser = new H1Parser(false, this, limits);
+    socket.setNoDelay(true);
+    socket.on('data', (d: Buffer) => this.onSocketData(d));
+    socket.on('end', () => this.onSocketEnd());
+    socket.on('error', (e: Error) => this.onSocketClose(e));
+    socket.on('close', () => this.onSocketClose(undefined));
+    socket.on('drain', () => this.owner?.onServerDrain());
+  }
+
+  /** Opens a connection to `host:port`; `connected` becomes true on 'connect'. */
+  static connect(server: Server, host: string, port: number, limits: H1Limits): H1BackConn {
+    const socket = net.connect({ host, port, family: server.family });
+    return new H1BackConn(socket, server, limits);
+  }
+
+  /** Attaches a Stream before sending a request, readying the parser for the response. */
+  attach(owner: H1BackOwner, method: string): void {
+    this.owner = owner;
+    this.uses++;
+    this.parser.reset();
+    this.parser.requestMethod = method;
+  }
+
+  /** Detaches the Stream (response complete or abandoned). */
+  detach(): void {
+    this.owner = null;
+  }
+
+  /** True when the connection can carry another request. */
+  get reusable(): boolean {
+    return this.connected && !this.closed && !this.peerEnded && !this.socket.destroyed;
+  }
+
+  /** Closes the connection: FIN when `graceful`, otherwise a reset. */
+  close(graceful = true): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (graceful) this.socket.destroySoon();
+    else this.socket.resetAndDestroy();
+  }
+
+  private onSocketData(d: Buffer): void {
+    if (this.owner) {
+      this.parser.feed(d);
+      return;
+    }
+    // Bytes from a server on an idle connection: nothing can be paired with them.
+    this.close(false);
+    this.onIdleClose?.(this);
+  }
+
+  private onSocketEnd(): void {
+    this.peerEnded = true;
+    if (this.owner) {
+      this.parser.finish();
+      // finish() ends a close-delimited body; otherwise the owner learns it is gone.
+      if (this.owner) this.owner.onServerClose(undefined);
+    } else {
+      this.close(true);
+      this.onIdleClose?.(this);
+    }
+  }
+
+  private onSocketClose(err: Error | undefined): void {
+    const wasClosed = this.closed;
+    this.closed = true;
+    if (this.owner) {
+      const o = this.owner;
+      if (!err && !this.peerEnded) this.parser.finish();
+      if (this.owner === o) o.onServerClose(err);
+    } else if (!wasClosed) {
+      this.onIdleClose?.(this);
+    }
+    if (err) this.socket.destroy();
+  }
+
+  // ---- parser events: forwarded to the owning Stream ----
+  onRequest(_req: HtxRequest): void {}
+  onResponse(res: HtxResponse): void {
+    this.owner?.onServerResponse(res);
+  }
+  onData(data: Buffer): void {
+    this.owner?.onServerData(data);
+  }
+  onTrailers(t: HtxHeaders): void {
+    this.owner?.onServerTrailers(t);
+  }
+  onEnd(): void {
+    this.owner?.onServerEnd();
+  }
+  onError(kind: H1ErrorKind, reason: string): void {
+    this.owner?.onServerParseError(kind, reason);
+  }
+}

@@ -1,0 +1,310 @@
+// The client side of HTTP/1: one client connection (h1c) and the request in progress on it
+// (h1s, a Stream). Requests are parsed one at a time; pipelined bytes wait until the current
+// response is complete, so responses always go out in order.
+
+import type * as net from 'node:net';
+import type { HtxHeaders, HtxRequest, HtxResponse } from '../htx/index.js';
+import { H1ErrorKind, H1Parser, H1State, type H1ParserEvents } from '../proto/h1/index.js';
+import { newTimer, wheel, type Timer } from '../core/timer.js';
+import { Cause, errorPage, Phase } from '../core/errors.js';
+import type { Frontend, FrontConn } from '../proxy/frontend.js';
+import { HttpStream } from '../stream/http-stream.js';
+import type { H1BackConn } from './h1-back.js';
+
+const EMPTY = Buffer.alloc(0);
+
+export class H1FrontConn implements FrontConn, H1ParserEvents {
+  readonly parser: H1Parser;
+  stream: HttpStream | null = null;
+  /** Requests started on this connection. */
+  reqCount = 0;
+  /** Bytes received after a complete request, waiting for the current response to finish. */
+  private pending: Buffer = EMPTY;
+  private processing = false;
+  /** Close after the current exchange (graceful stop, Connection: close, errors). */
+  closeAfter = false;
+  closed = false;
+  /** The client sent its FIN. */
+  clientEnded = false;
+  /** The connection is a tunnel now (after 101 or CONNECT). */
+  tunnel = false;
+  readonly timer: Timer;
+  /** What the timer is waiting for, to choose the right reaction. */
+  private waitingFor: 'head' | 'keepalive' | 'client' | 'none' = 'none';
+  readonly acceptDate = Date.now();
+  /** When the connection last became idle (accept, or end of the previous response). */
+  idleSince = this.acceptDate;
+  /** When the first byte of the current request arrived. */
+  reqStart = 0;
+  readonly clientIp: string;
+  readonly clientPort: number;
+  readonly localIp: string;
+  readonly localPort: number;
+  /** Server connection kept for this client alone (http-reuse never). */
+  privateConn: H1BackConn | null = null;
+  /** Bytes received on this connection not yet accounted to a stream (for %U). */
+
+  constructor(
+    readonly fe: Frontend,
+    readonly socket: net.Socket,
+  ) {
+    this.parser = new H1Parser(true, this, fe.ctx.h1Limits);
+    this.clientIp = stripV4Mapped(socket.remoteAddress ?? '');
+    this.clientPort = socket.remotePort ?? 0;
+    this.localIp = stripV4Mapped(socket.localAddress ?? '');
+    this.localPort = socket.localPort ?? 0;
+    this.timer = newTimer(() => this.onTimeout());
+    socket.on('data', (d: Buffer) => this.onSocketData(d));
+    socket.on('end', () => this.onSocketEnd());
+    socket.on('error', () => this.onSocketGone());
+    socket.on('close', () => this.onSocketGone());
+    socket.on('drain', () => this.stream?.onClientDrain());
+    const t = fe.config.timeouts;
+    this.arm('head', t.httpRequest ?? t.client);
+  }
+
+  private arm(what: 'head' | 'keepalive' | 'client' | 'none', ms: number | undefined): void {
+    this.waitingFor = what;
+    if (what === 'none') wheel.disarm(this.timer);
+    else wheel.arm(this.timer, ms);
+  }
+
+  /** Arms `timeout client` while the stream expects the client to send or read. */
+  armClient(): void {
+    const t = this.fe.config.timeouts;
+    this.arm('client', this.tunnel ? (t.tunnel ?? t.client) : t.client);
+  }
+
+  disarm(): void {
+    this.arm('none', undefined);
+  }
+
+  // ---- socket events ----
+
+  private onSocketData(d: Buffer): void {
+    if (this.stream === null && this.parser.state === H1State.Head && !this.parser.inMessage) {
+      // First byte of a new request: the request timer starts now (keep-alive idle ends).
+      this.reqStart = Date.now();
+      const t = this.fe.config.timeouts;
+      if (this.waitingFor === 'keepalive') this.arm('head', t.httpRequest ?? t.client);
+    } else if (this.waitingFor === 'client') {
+      this.armClient();
+    }
+    if (this.pending.length > 0 || (this.stream !== null && this.parser.state === H1State.Done)) {
+      this.pending = this.pending.length ? Buffer.concat([this.pending, d]) : d;
+      // Pipelined requests beyond one buffer wait in the kernel, not in memory.
+      if (this.pending.length >= this.fe.ctx.bufsize) this.socket.pause();
+      return;
+    }
+    this.process(d);
+  }
+
+  /** Feeds bytes to the parser, one message at a time. */
+  private process(buf: Buffer): void {
+    this.processing = true;
+    let off = 0;
+    while (off < buf.length && !this.closed) {
+      if (this.parser.state === H1State.Done) {
+        if (this.stream !== null) {
+          // The previous response is still going out: keep the rest for later.
+          this.pending = buf.subarray(off);
+          if (this.pending.length >= this.fe.ctx.bufsize) this.socket.pause();
+          break;
+        }
+        if (this.closeAfter) break;
+        this.parser.reset();
+        this.reqStart = Date.now();
+      }
+      off = this.parser.feed(buf, off);
+      if (this.parser.state === H1State.Error) break;
+    }
+    this.processing = false;
+  }
+
+  private onSocketEnd(): void {
+    this.clientEnded = true;
+    if (this.stream !== null) {
+      this.stream.onClientEnd();
+      return;
+    }
+    if (this.parser.inMessage) {
+      // The client gave up in the middle of its request head.
+      this.logBadRequest(-1, Cause.ClientAbort, Phase.Request);
+    }
+    this.close();
+  }
+
+  private onSocketGone(): void {
+    if (this.closed) return;
+    const s = this.stream;
+    if (s !== null) s.onClientGone();
+    else if (this.parser.inMessage) this.logBadRequest(-1, Cause.ClientAbort, Phase.Request);
+    this.close(false);
+  }
+
+  private onTimeout(): void {
+    if (this.closed) return;
+    switch (this.waitingFor) {
+      case 'keepalive':
+        this.close();
+        return;
+      case 'head': {
+        const started = this.parser.inMessage || this.reqCount === 0;
+        if (started && !(this.fe.config.options.httpIgnoreProbes && !this.parser.inMessage)) {
+          this.sendRaw(errorPage(408).raw);
+          this.logBadRequest(408, Cause.ClientTimeout, Phase.Request);
+        }
+        this.close();
+        return;
+      }
+      case 'client':
+        if (this.stream !== null) this.stream.onClientTimeout();
+        else this.close(false);
+        return;
+    }
+  }
+
+  // ---- parser events ----
+
+  onRequest(req: HtxRequest): void {
+    this.reqCount++;
+    this.fe.counters.reqTot++;
+    this.fe.ctx.counters.cumReq++;
+    if (this.reqStart === 0) this.reqStart = Date.now();
+    const s = new HttpStream(this, req);
+    this.stream = s;
+    this.disarm();
+    s.start();
+  }
+
+  onResponse(_res: HtxResponse): void {}
+
+  onData(data: Buffer): void {
+    this.stream?.onRequestData(data);
+  }
+
+  onTrailers(t: HtxHeaders): void {
+    this.stream?.onRequestTrailers(t);
+  }
+
+  onEnd(): void {
+    this.stream?.onRequestEnd();
+  }
+
+  onError(kind: H1ErrorKind, _reason: string): void {
+    if (this.stream !== null) {
+      this.stream.onRequestError(kind);
+      return;
+    }
+    this.fe.counters.ereq++;
+    this.sendRaw(errorPage(400).raw);
+    this.logBadRequest(400, Cause.Proxy, Phase.Request);
+    this.closeAfter = true;
+    this.close();
+  }
+
+  // ---- called by the stream ----
+
+  /** Writes to the client; returns false when the socket buffer is full (wait for drain). */
+  write(data: Buffer | string): boolean {
+    if (this.closed) return true;
+    return typeof data === 'string' ? this.socket.write(data, 'latin1') : this.socket.write(data);
+  }
+
+  private sendRaw(b: Buffer): void {
+    if (!this.closed) this.socket.write(b);
+  }
+
+  /** Stops reading from the client (backpressure towards the client). */
+  pauseReading(): void {
+    if (!this.closed) this.socket.pause();
+  }
+
+  resumeReading(): void {
+    if (!this.closed && this.pending.length < this.fe.ctx.bufsize) this.socket.resume();
+  }
+
+  /** Switches the connection to a tunnel: every later client byte goes to the stream as data. */
+  startTunnel(): void {
+    this.tunnel = true;
+    this.parser.startTunnel();
+    const rest = this.pending;
+    this.pending = EMPTY;
+    if (rest.length) this.stream?.onRequestData(rest);
+    this.armClient();
+  }
+
+  /**
+   * The stream finished its exchange. The connection then waits for the next request, or
+   * closes when `close` is set or the client may not send more.
+   */
+  streamDone(s: HttpStream, close: boolean): void {
+    if (this.stream !== s) return;
+    this.stream = null;
+    if (close || this.closeAfter || this.clientEnded || this.tunnel || this.fe.ctx.stopping ||
+        (this.parser.state !== H1State.Done && this.parser.state !== H1State.Head)) {
+      // A request whose body was not read to its end leaves the connection out of sync.
+      this.close();
+      return;
+    }
+    this.idleSince = Date.now();
+    this.reqStart = 0;
+    const t = this.fe.config.timeouts;
+    this.arm('keepalive', t.httpKeepAlive ?? t.httpRequest ?? t.client);
+    if (this.parser.state === H1State.Done) this.parser.reset();
+    this.socket.resume();
+    if (this.pending.length > 0 && !this.processing) {
+      const rest = this.pending;
+      this.pending = EMPTY;
+      this.reqStart = Date.now();
+      const t2 = this.fe.config.timeouts;
+      this.arm('head', t2.httpRequest ?? t2.client);
+      // Run the next pipelined request after the current call stack unwinds.
+      queueMicrotask(() => {
+        if (!this.closed) this.process(rest);
+      });
+    }
+  }
+
+  /** Closes the client connection: FIN after pending writes, or a reset when `graceful` is false. */
+  close(graceful = true): void {
+    if (this.closed) return;
+    this.closed = true;
+    wheel.disarm(this.timer);
+    if (this.privateConn) {
+      this.privateConn.close(true);
+      this.privateConn = null;
+    }
+    if (graceful) this.socket.end();
+    else this.socket.destroy();
+    // A client that never reads must not keep the socket forever after our FIN.
+    if (graceful) {
+      const t = this.fe.config.timeouts;
+      const linger = t.clientFin ?? t.client ?? 5000;
+      const timer = setTimeout(() => this.socket.destroy(), linger);
+      timer.unref();
+      this.socket.once('close', () => clearTimeout(timer));
+    }
+    this.fe.closed(this);
+  }
+
+  softStop(): void {
+    if (this.stream === null && !this.parser.inMessage) this.close();
+    else this.closeAfter = true;
+  }
+
+  kill(): void {
+    this.stream?.onClientGone();
+    this.close(false);
+  }
+
+  /** Logs a request that never became a stream (bad request, timeout, abort). */
+  private logBadRequest(status: number, cause: Cause, phase: Phase): void {
+    HttpStream.logWithoutStream(this, status, cause, phase);
+  }
+}
+
+/** "::ffff:127.0.0.1" -> "127.0.0.1", as HAProxy prints IPv4 clients of dual-stack sockets. */
+export function stripV4Mapped(a: string): string {
+  return a.startsWith('::ffff:') && a.indexOf('.') > 0 ? a.slice(7) : a;
+}

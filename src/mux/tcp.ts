@@ -1,0 +1,311 @@
+// `mode tcp`: one client connection bound to one server connection, bytes forwarded both ways
+// with backpressure. Server choice, queueing and connection retries follow the same rules as
+// HTTP; half-closes are forwarded, and `timeout client-fin` / `server-fin` bound them.
+
+import * as net from 'node:net';
+import { AssignResult, type Backend, type Pending, type PendingQueue, type Server } from '../backend/index.js';
+import { Cause, Phase, termState } from '../core/errors.js';
+import { newTimer, wheel, type Timer } from '../core/timer.js';
+import { newLogRecord, setServer } from '../stream/log-record.js';
+import type { Frontend, FrontConn } from '../proxy/frontend.js';
+import { nextRetry, RetryDecision } from '../stream/retry.js';
+import { stripV4Mapped } from './h1-front.js';
+
+const enum St {
+  Queued = 0,
+  Connecting = 1,
+  Established = 2,
+  Done = 3,
+}
+
+export class TcpSession implements FrontConn, Pending {
+  private st = St.Connecting;
+  private srv: Server | null = null;
+  private prevSrv: Server | null = null;
+  private server: net.Socket | null = null;
+  private readonly be: Backend | null;
+  private retriesLeft: number;
+  private retries = 0;
+  private redispatched = false;
+  private readonly timer: Timer;
+  private timerFor: 'queue' | 'connect' | 'retry' | 'idle' = 'idle';
+  private clientEnded = false;
+  private serverEnded = false;
+  private bytesIn = 0;
+  private bytesOut = 0;
+  private readonly acceptDate = Date.now();
+  private tQueued = -1;
+  private tw = -1;
+  private tc = -1;
+  private tConnStart = 0;
+  private lastSrv: Server | null = null;
+  /** Client bytes received before the server connection was up. */
+  private early: Buffer[] = [];
+  private readonly clientIp: string;
+  private readonly clientPort: number;
+  qPrev: Pending | null = null;
+  qNext: Pending | null = null;
+  qOwner: PendingQueue | null = null;
+  qSince = 0;
+
+  constructor(
+    private readonly fe: Frontend,
+    private readonly client: net.Socket,
+  ) {
+    this.be = fe.defaultBackend;
+    this.retriesLeft = this.be?.config.retries ?? 0;
+    this.clientIp = stripV4Mapped(client.remoteAddress ?? '');
+    this.clientPort = client.remotePort ?? 0;
+    this.timer = newTimer(() => this.onTimeout());
+    client.on('data', (d: Buffer) => this.onClientData(d));
+    client.on('end', () => this.onClientEnd());
+    client.on('error', () => this.finish(Cause.ClientAbort, this.phaseNow()));
+    client.on('close', () => this.finish(this.clientEnded || this.st === St.Done ? Cause.None : Cause.ClientAbort, this.phaseNow()));
+    client.on('drain', () => this.server?.resume());
+    // Start after the frontend has registered this session, since it may end at once.
+    queueMicrotask(() => this.start());
+  }
+
+  private start(): void {
+    if (this.st === St.Done) return;
+    if (this.be === null) {
+      this.finish(Cause.ServerAbort, Phase.Connect);
+      return;
+    }
+    this.be.beconn++;
+    this.be.counters.cur++;
+    this.be.counters.stot++;
+    this.assign();
+  }
+
+  private phaseNow(): Phase {
+    return this.st === St.Queued ? Phase.Queue : this.st === St.Connecting ? Phase.Connect : Phase.Data;
+  }
+
+  private assign(): void {
+    const be = this.be!;
+    const ip = this.clientIp;
+    const { result, server } = be.assign({ srcIp: ip, uri: '', header: () => undefined }, this.prevSrv, this);
+    if (result === AssignResult.Assigned) {
+      this.srv = server;
+      this.tw = this.tQueued < 0 ? 0 : Date.now() - this.tQueued;
+      this.connect();
+    } else if (result === AssignResult.Queued) {
+      this.st = St.Queued;
+      this.tQueued = Date.now();
+      const t = be.config.timeouts;
+      this.armTimer('queue', t.queue ?? t.connect);
+    } else {
+      this.finish(Cause.ServerAbort, result === AssignResult.QueueFull ? Phase.Queue : Phase.Connect);
+    }
+  }
+
+  dequeued(srv: Server): void {
+    if (this.st !== St.Queued) {
+      srv.release();
+      return;
+    }
+    this.srv = srv;
+    this.tw = Date.now() - this.tQueued;
+    this.connect();
+  }
+
+  private connect(): void {
+    const srv = this.srv!;
+    this.st = St.Connecting;
+    this.tConnStart = Date.now();
+    const port = srv.port || (this.client.localPort ?? 0);
+    const sock = net.connect({ host: srv.host, port, family: srv.family, noDelay: true, allowHalfOpen: true });
+    this.server = sock;
+    sock.once('connect', () => {
+      if (this.server !== sock || this.st !== St.Connecting) return;
+      this.st = St.Established;
+      this.tc = Date.now() - this.tConnStart;
+      for (const b of this.early) sock.write(b);
+      this.early = [];
+      this.armIdle();
+      this.client.resume();
+    });
+    sock.on('data', (d: Buffer) => this.onServerData(d));
+    sock.on('end', () => this.onServerEnd());
+    sock.on('error', () => this.onServerError(sock));
+    sock.on('close', () => this.onServerClosed(sock));
+    sock.on('drain', () => this.client.resume());
+    this.armTimer('connect', this.be!.config.timeouts.connect);
+  }
+
+  private armTimer(what: 'queue' | 'connect' | 'retry' | 'idle', ms: number | undefined): void {
+    this.timerFor = what;
+    wheel.arm(this.timer, ms);
+  }
+
+  /** Inactivity: `timeout tunnel` when set, else the client/server timeouts (smallest). */
+  private armIdle(): void {
+    const ft = this.fe.config.timeouts;
+    const bt = this.be!.config.timeouts;
+    let ms = bt.tunnel ?? ft.tunnel;
+    if (ms === undefined) {
+      const c = this.clientEnded ? (ft.clientFin ?? ft.client) : ft.client;
+      const s = this.serverEnded ? (bt.serverFin ?? bt.server) : bt.server;
+      ms = c === undefined ? s : s === undefined ? c : Math.min(c, s);
+    }
+    this.armTimer('idle', ms);
+  }
+
+  private onTimeout(): void {
+    switch (this.timerFor) {
+      case 'queue':
+        if (this.st === St.Queued) this.finish(Cause.ServerTimeout, Phase.Queue);
+        return;
+      case 'connect':
+        if (this.st === St.Connecting) this.connectFailed(Cause.ServerTimeout);
+        return;
+      case 'retry':
+        if (this.st === St.Connecting) this.connect();
+        return;
+      case 'idle':
+        if (this.st === St.Established) this.finish(Cause.ClientTimeout, Phase.Data);
+        return;
+    }
+  }
+
+  private onClientData(d: Buffer): void {
+    this.bytesIn += d.length;
+    if (this.st === St.Established) {
+      if (!this.server!.write(d)) this.client.pause();
+      this.armIdle();
+    } else {
+      this.early.push(d);
+      this.client.pause();
+    }
+  }
+
+  private onServerData(d: Buffer): void {
+    this.bytesOut += d.length;
+    if (!this.client.write(d)) this.server!.pause();
+    this.armIdle();
+  }
+
+  private onClientEnd(): void {
+    this.clientEnded = true;
+    if (this.st === St.Established) {
+      this.server!.end();
+      if (this.serverEnded) this.finish(Cause.None, Phase.None);
+      else this.armIdle();
+    } else {
+      this.finish(Cause.ClientAbort, this.phaseNow());
+    }
+  }
+
+  private onServerEnd(): void {
+    this.serverEnded = true;
+    this.client.end();
+    if (this.clientEnded) this.finish(Cause.None, Phase.None);
+    else this.armIdle();
+  }
+
+  private onServerError(sock: net.Socket): void {
+    if (this.server !== sock) return;
+    if (this.st === St.Connecting) this.connectFailed(Cause.ServerAbort);
+    else this.finish(Cause.ServerAbort, Phase.Data);
+  }
+
+  private onServerClosed(sock: net.Socket): void {
+    if (this.server !== sock || this.st === St.Done) return;
+    if (this.st === St.Connecting) this.connectFailed(Cause.ServerAbort);
+    else if (!this.serverEnded) this.finish(Cause.ServerAbort, Phase.Data);
+  }
+
+  private connectFailed(cause: Cause): void {
+    const sock = this.server;
+    this.server = null;
+    sock?.destroy();
+    const be = this.be!;
+    const srv = this.srv!;
+    const d = nextRetry(this.retriesLeft, be.config.options.redispatch, be.config.retries);
+    if (d === RetryDecision.GiveUp) {
+      srv.counters.econ++;
+      be.counters.econ++;
+      this.finish(cause, Phase.Connect);
+      return;
+    }
+    this.retriesLeft--;
+    this.retries++;
+    srv.counters.wretr++;
+    be.counters.wretr++;
+    if (d === RetryDecision.Redispatch && be.servers.length > 1) {
+      this.redispatched = true;
+      srv.counters.wredis++;
+      be.counters.wredis++;
+      this.prevSrv = srv;
+      this.srv = null;
+      srv.release();
+      this.assign();
+      return;
+    }
+    const tc = be.config.timeouts.connect;
+    this.armTimer('retry', tc === undefined ? 1000 : Math.min(tc, 1000));
+  }
+
+  private finish(cause: Cause, phase: Phase): void {
+    if (this.st === St.Done) return;
+    const wasQueued = this.st === St.Queued;
+    this.st = St.Done;
+    wheel.disarm(this.timer);
+    const be = this.be;
+    if (wasQueued && be) be.dequeueAbort(this, this.srv);
+    if (this.server) {
+      if (cause === Cause.None) this.server.end();
+      else this.server.destroy();
+    }
+    if (cause === Cause.None) this.client.end();
+    else this.client.destroy();
+    if (this.srv) {
+      const srv = this.srv;
+      srv.counters.bin += this.bytesIn;
+      srv.counters.bout += this.bytesOut;
+      if (cause === Cause.ClientAbort) srv.counters.cliAbrt++;
+      this.lastSrv = srv;
+      this.srv = null;
+      srv.release();
+    }
+    if (be) {
+      be.beconn--;
+      be.counters.cur--;
+      be.counters.bin += this.bytesIn;
+      be.counters.bout += this.bytesOut;
+    }
+    this.fe.counters.bin += this.bytesIn;
+    this.fe.counters.bout += this.bytesOut;
+    this.log(termState(cause, phase));
+    this.fe.closed(this);
+  }
+
+  private log(ts: string): void {
+    const lg = this.fe.logger;
+    if (!lg) return;
+    if (this.fe.config.options.dontlognull && this.bytesIn === 0) return;
+    const now = Date.now();
+    const c = this.client;
+    const rec = newLogRecord(this.fe, this.clientIp, this.clientPort, stripV4Mapped(c.localAddress ?? ''), c.localPort ?? 0, this.acceptDate);
+    if (this.be) rec.backendName = this.be.name;
+    setServer(rec, this.lastSrv);
+    rec.Tw = this.tw;
+    rec.Tc = this.tc;
+    rec.Ta = rec.Tt = now - this.acceptDate;
+    rec.bytesOut = this.bytesOut;
+    rec.bytesIn = this.bytesIn;
+    rec.termState = ts;
+    rec.retries = this.retries;
+    rec.redispatched = this.redispatched;
+    lg.traffic(rec);
+  }
+
+  softStop(): void {
+    // TCP sessions have no exchange boundary: they run until either side closes.
+  }
+
+  kill(): void {
+    this.finish(Cause.Killed, this.phaseNow());
+  }
+}

@@ -1,0 +1,41 @@
+// Process-wide state shared by every frontend: connection counts, limits, the stopping flag.
+
+import type { H1Limits } from '../proto/h1/index.js';
+
+export interface ProcessCounters {
+  /** Cumulated connections accepted and requests handled. */
+  cumConns: number;
+  cumReq: number;
+}
+
+export class ProcessContext {
+  /** Current connections over all frontends (%ac). */
+  actconn = 0;
+  /** Global maxconn (0 = unlimited). */
+  maxconn: number;
+  /** Set by a graceful stop: no new requests on kept-alive connections. */
+  stopping = false;
+  readonly counters: ProcessCounters = { cumConns: 0, cumReq: 0 };
+  readonly h1Limits: H1Limits;
+  readonly bufsize: number;
+  readonly startTime = Date.now();
+  /** Called when a connection slot frees, so that listeners paused at maxconn can go on. */
+  private readonly slotWaiters: Array<() => void> = [];
+
+  constructor(maxconn: number, bufsize: number, maxrewrite: number, maxhdr: number) {
+    this.maxconn = maxconn;
+    this.bufsize = bufsize;
+    this.h1Limits = { maxHead: bufsize - maxrewrite, maxHeaders: maxhdr };
+  }
+
+  /** Registers a callback run when the next connection slot frees. */
+  onSlotFree(fn: () => void): void {
+    this.slotWaiters.push(fn);
+  }
+
+  /** A connection ended: wake one waiter, if any. */
+  slotFreed(): void {
+    const fn = this.slotWaiters.shift();
+    if (fn) fn();
+  }
+}

@@ -1,0 +1,114 @@
+// Assembles the running proxy from a frozen Config: backends with their servers, frontends with
+// their listeners, loggers; and stops it, at once or gracefully.
+
+import { readFileSync } from 'node:fs';
+import type * as net from 'node:net';
+import { frontendsOf, type Config, type ProxyConfig } from '../config/model.js';
+import { Backend } from '../backend/index.js';
+import { H1FrontConn } from '../mux/h1-front.js';
+import { TcpSession } from '../mux/tcp.js';
+import { ProcessContext } from './context.js';
+import { Frontend, type TrafficLogger } from './frontend.js';
+import { createTrafficLogger, type EventLog } from './logging.js';
+
+export class Runtime {
+  readonly ctx: ProcessContext;
+  readonly backends = new Map<string, Backend>();
+  readonly frontends: Frontend[] = [];
+  private stopResolve: (() => void) | null = null;
+  readonly stopped: Promise<void>;
+
+  constructor(
+    readonly config: Config,
+    readonly events: EventLog,
+  ) {
+    const g = config.global;
+    this.ctx = new ProcessContext(g.maxconn || defaultMaxconn(), g.tune.bufsize, g.tune.maxrewrite, g.tune.maxhdr);
+    for (const p of config.proxies) {
+      if (p.kind !== 'frontend' && !p.disabled) this.backends.set(p.name, new Backend(p));
+    }
+    for (const p of frontendsOf(config)) {
+      const be = this.defaultBackendOf(p);
+      const logger: TrafficLogger | null = createTrafficLogger(p, config.global);
+      const handler = p.mode === 'tcp'
+        ? (fe: Frontend, s: net.Socket) => new TcpSession(fe, s)
+        : (fe: Frontend, s: net.Socket) => new H1FrontConn(fe, s);
+      this.frontends.push(new Frontend(p, this.ctx, be, logger, handler));
+    }
+    this.stopped = new Promise((r) => (this.stopResolve = r));
+  }
+
+  private defaultBackendOf(p: ProxyConfig): Backend | null {
+    if (p.defaultBackend !== undefined) return this.backends.get(p.defaultBackend) ?? null;
+    if (p.kind === 'listen') return this.backends.get(p.name) ?? null;
+    // use_backend rules without conditions route everything to their backend.
+    const unconditional = p.useBackends.find((r) => r.cond === undefined);
+    return unconditional ? (this.backends.get(unconditional.backend) ?? null) : null;
+  }
+
+  /** Opens every listener; rejects (and closes what was opened) if one cannot bind. */
+  async start(): Promise<void> {
+    try {
+      for (const fe of this.frontends) await fe.start();
+    } catch (err) {
+      for (const fe of this.frontends) fe.kill();
+      throw err;
+    }
+  }
+
+  /** Ports actually bound, per frontend (useful when a bind used port 0). */
+  boundPorts(): Array<{ frontend: string; port: number }> {
+    return this.frontends.flatMap((fe) => fe.listeners.map((l) => ({ frontend: fe.name, port: l.port })));
+  }
+
+  /**
+   * Graceful stop (SIGUSR1): listeners close, in-flight exchanges finish, idle connections
+   * close. Resolves `stopped` when no connection is left, or after `hard-stop-after`.
+   */
+  async softStop(): Promise<void> {
+    this.ctx.stopping = true;
+    await Promise.all(this.frontends.map((fe) => fe.stopListening()));
+    for (const fe of this.frontends) fe.softStop();
+    const hard = this.config.global.hardStopAfter;
+    let hardTimer: NodeJS.Timeout | null = null;
+    if (hard !== undefined) hardTimer = setTimeout(() => this.hardStop(), hard);
+    const poll = setInterval(() => {
+      if (this.frontends.every((fe) => fe.conns.size === 0)) {
+        clearInterval(poll);
+        if (hardTimer) clearTimeout(hardTimer);
+        this.closeIdle();
+        this.stopResolve?.();
+      }
+    }, 20);
+  }
+
+  /** Immediate stop (SIGTERM): every connection is closed now. */
+  hardStop(): void {
+    this.ctx.stopping = true;
+    for (const fe of this.frontends) fe.kill();
+    this.closeIdle();
+    this.stopResolve?.();
+  }
+
+  private closeIdle(): void {
+    for (const be of this.backends.values()) for (const s of be.servers) s.pool.closeAll();
+  }
+}
+
+/**
+ * HAProxy derives the default maxconn from the file descriptor limit: each proxied connection
+ * needs two descriptors, and a few are kept for listeners, logs and checks.
+ */
+function defaultMaxconn(): number {
+  let text = '';
+  try {
+    text = readFileSync('/proc/self/limits', 'utf8');
+  } catch {
+    return 4096;
+  }
+  const line = text.split('\n').find((l) => l.startsWith('Max open files'));
+  const soft = line?.split(/\s+/)[3];
+  if (!soft) return 4096;
+  const n = soft === 'unlimited' ? 1 << 20 : Number(soft);
+  return Math.max(100, Math.floor((n - 50) / 2));
+}

@@ -1,0 +1,670 @@
+// One HTTP request/response exchange between a client-side endpoint and a server-side endpoint
+// (HAProxy's stream). It runs the request rules, picks the backend and the server (or queues),
+// connects with retries, forwards both messages with backpressure, and ends through a single
+// path that records the termination state, updates counters and logs.
+
+import { BodyKind, headerGet, type HtxHeaders, type HtxRequest, type HtxResponse } from '../htx/index.js';
+import { chunkEnd, chunkHeader, H1ErrorKind, lastChunk, serializeRequestHead, serializeResponseHead, type H1Hop } from '../proto/h1/index.js';
+import { Cause, errorPage, Phase, termState } from '../core/errors.js';
+import { newTimer, wheel, type Timer } from '../core/timer.js';
+import { AssignResult, type Backend, type Pending, type PendingQueue, type Server } from '../backend/index.js';
+import { H1BackConn, type H1BackOwner } from '../mux/h1-back.js';
+import type { H1FrontConn } from '../mux/h1-front.js';
+import { applyForwardFor, localResponse } from '../http/index.js';
+import { buildHttpLogRecord } from './log-record.js';
+import { nextRetry, RetryDecision } from './retry.js';
+
+const enum St {
+  /** Request rules, routing. */
+  Init = 0,
+  Queued = 1,
+  Connecting = 2,
+  /** Request head sent, waiting for the response head. */
+  WaitResponse = 3,
+  /** Response head sent to the client, body flowing. */
+  Response = 4,
+  Tunnel = 5,
+  Done = 6,
+}
+
+/** Methods a reused connection's silent close may be retried with on a fresh connection. */
+function isSafeMethod(m: string): boolean {
+  return m === 'GET' || m === 'HEAD' || m === 'OPTIONS' || m === 'TRACE';
+}
+
+export class HttpStream implements H1BackOwner, Pending {
+  st = St.Init;
+  be: Backend | null = null;
+  srv: Server | null = null;
+  conn: H1BackConn | null = null;
+  res: HtxResponse | null = null;
+  /** Request body received before the server connection could take it. */
+  private reqBuf: Buffer[] = [];
+  private reqBufBytes = 0;
+  /** Body sent so far is kept whole (for a retry on a fresh connection) while under bufsize. */
+  private reqKeptWhole = true;
+  reqEnded = false;
+  private reqTrailers: HtxHeaders | undefined;
+  private reqHeadSent = false;
+  /** Framing of the request body on the server hop, and of the response on the client hop. */
+  private reqFraming: BodyKind = BodyKind.None;
+  private resFraming: BodyKind = BodyKind.None;
+  private resTrailers: HtxHeaders | undefined;
+  /** Close the client connection after this response. */
+  closeClient = false;
+  /** Close the server connection after this response. */
+  private closeServer = false;
+  private retriesLeft = 0;
+  retriesDone = 0;
+  redispatched = false;
+  private prevSrv: Server | null = null;
+  /** A retry on a fresh connection after a reused one was found closed was already used. */
+  private freshRetryDone = false;
+  /** Waiting on the server's side: connect, response, queue, turn-around delay. */
+  private readonly timer: Timer;
+  private timerFor: 'queue' | 'connect' | 'server' | 'retry' | 'tunnel' | 'none' = 'none';
+  // Termination state and timing, for the log.
+  cause: Cause = Cause.None;
+  phase: Phase = Phase.None;
+  status = -1;
+  bytesIn = 0;
+  bytesOut = 0;
+  readonly tStart: number;
+  tQueued = -1;
+  tConnStart = -1;
+  tConnected = -1;
+  tResponse = -1;
+  tEnd = -1;
+  tw = -1;
+  tc = -1;
+  tr = -1;
+  // Pending (queue) links.
+  qPrev: Pending | null = null;
+  qNext: Pending | null = null;
+  qOwner: PendingQueue | null = null;
+  qSince = 0;
+
+  constructor(
+    readonly front: H1FrontConn,
+    readonly req: HtxRequest,
+  ) {
+    this.tStart = Date.now();
+    this.timer = newTimer(() => this.onTimeout());
+  }
+
+  // ---- request phase ----
+
+  start(): void {
+    const fe = this.front.fe;
+    const req = this.req;
+    this.bytesIn += this.front.parser.headBytes;
+    // http-request rules run first; `return` answers locally.
+    for (const rule of fe.config.httpRequestRules) {
+      if (rule.action === 'return') {
+        this.answerLocal(localResponse(rule.status, rule.contentType, rule.body, rule.headers), rule.status, Cause.Local, Phase.Request);
+        return;
+      }
+    }
+    const be = fe.defaultBackend;
+    if (be === null) {
+      this.answerError(503, Cause.ServerAbort, Phase.Connect);
+      return;
+    }
+    this.be = be;
+    be.beconn++;
+    be.counters.cur++;
+    be.counters.stot++;
+    if (fe.config.options.forwardfor) applyForwardFor(req.headers, fe.config.options.forwardfor, this.front.clientIp);
+    else if (be.config.options.forwardfor) applyForwardFor(req.headers, be.config.options.forwardfor, this.front.clientIp);
+    const feo = fe.config.options;
+    const beo = be.config.options;
+    this.closeServer = feo.httpServerClose || beo.httpServerClose || feo.httpClose || beo.httpClose;
+    this.closeClient = req.wantClose || feo.httpClose || beo.httpClose;
+    this.retriesLeft = be.config.retries;
+    this.reqFraming = req.bodyKind === BodyKind.Length ? BodyKind.Length : req.bodyKind === BodyKind.Chunked ? BodyKind.Chunked : BodyKind.None;
+    this.assign();
+  }
+
+  private assign(): void {
+    const be = this.be!;
+    const avoid = this.prevSrv;
+    const { result, server } = be.assign(this.balanceInput(), avoid, this);
+    switch (result) {
+      case AssignResult.Assigned:
+        this.srv = server;
+        this.tw = this.tQueued < 0 ? 0 : Date.now() - this.tQueued;
+        this.connect();
+        return;
+      case AssignResult.Queued: {
+        this.st = St.Queued;
+        this.tQueued = Date.now();
+        const t = be.config.timeouts;
+        this.armTimer('queue', t.queue ?? t.connect);
+        return;
+      }
+      case AssignResult.NoServer:
+        this.answerError(503, Cause.ServerAbort, Phase.Connect);
+        return;
+      case AssignResult.QueueFull:
+        this.answerError(503, Cause.ServerAbort, Phase.Queue);
+        return;
+    }
+  }
+
+  private balanceInput() {
+    const req = this.req;
+    const ip = this.front.clientIp;
+    return {
+      srcIp: ip,
+      uri: req.uri,
+      header: (l: string) => headerGet(req.headers, l),
+    };
+  }
+
+  /** Pending: a queue gave us a slot on `srv`. */
+  dequeued(srv: Server): void {
+    if (this.st !== St.Queued) {
+      // Should not happen; give the slot back rather than leak it.
+      srv.release();
+      return;
+    }
+    this.srv = srv;
+    this.tw = Date.now() - this.tQueued;
+    this.connect();
+  }
+
+  private connect(): void {
+    const srv = this.srv!;
+    const be = this.be!;
+    this.st = St.Connecting;
+    this.tConnStart = Date.now();
+    const front = this.front;
+    let conn: H1BackConn | null = null;
+    if (!this.freshRetryDone) {
+      const priv = front.privateConn;
+      if (priv !== null && priv.server === srv && priv.reusable) {
+        front.privateConn = null;
+        conn = priv;
+      } else {
+        conn = srv.pool.take(be.config.httpReuse, front.reqCount === 1);
+      }
+    }
+    if (conn !== null) {
+      this.conn = conn;
+      this.tc = 0;
+      this.tConnected = Date.now();
+      this.sendRequest();
+      return;
+    }
+    const port = srv.port || front.localPort;
+    conn = H1BackConn.connect(srv, srv.host, port, front.fe.ctx.h1Limits);
+    this.conn = conn;
+    conn.owner = this;
+    conn.socket.once('connect', () => {
+      if (this.conn !== conn) return;
+      conn.connected = true;
+      this.tConnected = Date.now();
+      this.tc = this.tConnected - this.tConnStart;
+      this.sendRequest();
+    });
+    this.armTimer('connect', be.config.timeouts.connect);
+  }
+
+  private sendRequest(): void {
+    const conn = this.conn!;
+    const srv = this.srv!;
+    this.st = St.WaitResponse;
+    conn.attach(this, this.req.method);
+    const hop: H1Hop = {
+      close: this.closeServer || !srv.pool.wouldKeep(conn),
+      keepAlive: false,
+      framing: this.reqFraming,
+      contentLength: this.req.contentLength,
+    };
+    let ok = conn.socket.write(serializeRequestHead(this.req, hop), 'latin1');
+    this.reqHeadSent = true;
+    for (const b of this.reqBuf) ok = this.writeReqBody(b) && ok;
+    if (!this.reqKeptWhole || this.reqBufBytes > this.front.fe.ctx.bufsize) this.dropKeptRequest();
+    if (this.reqEnded) this.writeReqEnd();
+    this.armTimer('server', this.be!.config.timeouts.server);
+    if (ok) this.front.resumeReading();
+  }
+
+  private writeReqBody(b: Buffer): boolean {
+    const sock = this.conn!.socket;
+    if (this.reqFraming === BodyKind.Chunked) {
+      sock.write(chunkHeader(b.length), 'latin1');
+      sock.write(b);
+      return sock.write(chunkEnd());
+    }
+    return sock.write(b);
+  }
+
+  private writeReqEnd(): void {
+    if (this.reqFraming === BodyKind.Chunked) this.conn!.socket.write(lastChunk(this.reqTrailers));
+  }
+
+  onRequestData(data: Buffer): void {
+    this.bytesIn += data.length;
+    if (this.st === St.Tunnel) {
+      this.srv!.counters.bin += data.length;
+      if (!this.conn!.socket.write(data)) this.front.pauseReading();
+      this.armTimer('tunnel', this.tunnelTimeout());
+      return;
+    }
+    const bufsize = this.front.fe.ctx.bufsize;
+    if (this.reqHeadSent && (this.st === St.WaitResponse || this.st === St.Response)) {
+      if (this.reqKeptWhole) {
+        this.reqBuf.push(data);
+        this.reqBufBytes += data.length;
+        if (this.reqBufBytes > bufsize) this.dropKeptRequest();
+      }
+      if (!this.writeReqBody(data)) this.front.pauseReading();
+      return;
+    }
+    // Not connected yet: everything must be kept to be sent; beyond a buffer, TCP holds the rest.
+    this.reqBuf.push(data);
+    this.reqBufBytes += data.length;
+    if (this.reqBufBytes > bufsize) this.front.pauseReading();
+  }
+
+  /** The request is too large to be sent again: stop keeping a copy of it. */
+  private dropKeptRequest(): void {
+    this.reqKeptWhole = false;
+    this.reqBuf = [];
+    this.reqBufBytes = 0;
+  }
+
+  onRequestTrailers(t: HtxHeaders): void {
+    this.reqTrailers = t;
+  }
+
+  onRequestEnd(): void {
+    this.reqEnded = true;
+    if (this.reqHeadSent && (this.st === St.WaitResponse || this.st === St.Response)) this.writeReqEnd();
+    if (this.st === St.Done) return;
+    // While waiting for the server the client owes nothing: only the server timeout runs.
+    if (this.st !== St.Response) this.front.disarm();
+  }
+
+  /** The request body was malformed after the head was accepted. */
+  onRequestError(_kind: H1ErrorKind): void {
+    this.front.fe.counters.ereq++;
+    if (this.st === St.Response || this.st === St.Tunnel) {
+      this.abort(Cause.Proxy, Phase.Data, true);
+    } else {
+      this.answerError(400, Cause.Proxy, Phase.Request);
+    }
+    this.front.closeAfter = true;
+  }
+
+  // ---- server side events ----
+
+  onServerResponse(res: HtxResponse): void {
+    if (this.st !== St.WaitResponse) return;
+    const front = this.front;
+    if (res.status < 200 && res.bodyKind !== BodyKind.Tunnel) {
+      // Interim responses (100 Continue, 103) go to HTTP/1.1 clients as they come.
+      if (this.req.version >= 11) {
+        const head = serializeResponseHead(res, { close: false, keepAlive: false, framing: BodyKind.None, contentLength: -1 }, 11);
+        this.bytesOut += head.length;
+        front.write(head);
+      }
+      return;
+    }
+    this.res = res;
+    this.tResponse = Date.now();
+    this.tr = this.tResponse - this.tConnected;
+    this.status = res.status;
+    this.countStatus(res.status);
+    if (res.wantClose) this.closeServer = true;
+    const clientV = this.req.version;
+    let framing = res.bodyKind;
+    if (framing === BodyKind.UntilClose) this.closeClient = true;
+    if (framing === BodyKind.Chunked && clientV < 11) {
+      // An HTTP/1.0 client cannot read chunks: send the payload raw and close to delimit it.
+      framing = BodyKind.UntilClose;
+      this.closeClient = true;
+    }
+    if (front.fe.ctx.stopping || front.closeAfter) this.closeClient = true;
+    this.resFraming = framing;
+    const hop: H1Hop = {
+      close: this.closeClient && framing !== BodyKind.Tunnel,
+      keepAlive: !this.closeClient && clientV < 11,
+      framing,
+      contentLength: res.contentLength,
+    };
+    const head = serializeResponseHead(res, hop, clientV);
+    this.bytesOut += head.length;
+    const ok = front.write(head);
+    if (framing === BodyKind.Tunnel) {
+      this.st = St.Tunnel;
+      front.startTunnel();
+      this.armTimer('tunnel', this.tunnelTimeout());
+      return;
+    }
+    this.st = St.Response;
+    if (!ok) {
+      this.conn!.socket.pause();
+      front.armClient();
+    }
+  }
+
+  onServerData(data: Buffer): void {
+    const n = data.length;
+    this.bytesOut += n;
+    this.srv!.counters.bout += n;
+    const front = this.front;
+    let ok: boolean;
+    if (this.st === St.Tunnel) {
+      ok = front.write(data);
+      this.armTimer('tunnel', this.tunnelTimeout());
+    } else if (this.resFraming === BodyKind.Chunked) {
+      front.write(chunkHeader(n));
+      front.write(data);
+      ok = front.write(chunkEnd());
+      this.armTimer('server', this.be!.config.timeouts.server);
+    } else {
+      ok = front.write(data);
+      this.armTimer('server', this.be!.config.timeouts.server);
+    }
+    if (!ok) {
+      this.conn!.socket.pause();
+      front.armClient();
+    }
+  }
+
+  onServerTrailers(t: HtxHeaders): void {
+    this.resTrailers = t;
+  }
+
+  onServerEnd(): void {
+    if (this.st !== St.Response) return;
+    if (this.resFraming === BodyKind.Chunked) {
+      const last = lastChunk(this.resTrailers);
+      this.bytesOut += last.length;
+      this.front.write(last);
+    }
+    this.finish(Cause.None, Phase.None);
+  }
+
+  onServerParseError(_kind: H1ErrorKind, _reason: string): void {
+    const srv = this.srv!;
+    srv.counters.eresp++;
+    this.be!.counters.eresp++;
+    if (this.st === St.WaitResponse) {
+      this.answerError(502, Cause.Proxy, Phase.Headers);
+    } else {
+      this.abort(Cause.Proxy, Phase.Data, false);
+    }
+  }
+
+  onServerClose(err: Error | undefined): void {
+    const conn = this.conn;
+    if (conn === null) return;
+    switch (this.st) {
+      case St.Connecting:
+        this.connectFailed(Cause.ServerAbort);
+        return;
+      case St.WaitResponse:
+        if (conn.uses > 1 && conn.parser.headBytes === 0 && !this.freshRetryDone) {
+          // A reused connection the server had already closed. Safe requests kept whole are
+          // sent again on a fresh connection; others are dropped as HAProxy does.
+          this.conn = null;
+          conn.detach();
+          conn.close(false);
+          if (isSafeMethod(this.req.method) && this.reqKeptWhole) {
+            this.freshRetryDone = true;
+            this.reqHeadSent = false;
+            this.connect();
+            return;
+          }
+          if (this.front.reqCount > 1) {
+            this.abort(Cause.ServerAbort, Phase.Headers, true);
+            return;
+          }
+        }
+        this.srv!.counters.eresp++;
+        this.be!.counters.eresp++;
+        this.answerError(502, Cause.ServerAbort, Phase.Headers);
+        return;
+      case St.Response:
+      case St.Tunnel:
+        if (this.st === St.Tunnel && !err) {
+          this.finish(Cause.None, Phase.None);
+          return;
+        }
+        this.srv!.counters.srvAbrt++;
+        this.abort(Cause.ServerAbort, Phase.Data, false);
+        return;
+      default:
+        return;
+    }
+  }
+
+  onServerDrain(): void {
+    this.front.resumeReading();
+  }
+
+  /** The client socket drained: the server may send again. */
+  onClientDrain(): void {
+    if (this.conn !== null && (this.st === St.Response || this.st === St.Tunnel)) this.conn.socket.resume();
+    if (this.st === St.Response) this.front.disarm();
+  }
+
+  // ---- client side events ----
+
+  /** The client sent its FIN. */
+  onClientEnd(): void {
+    if (this.st === St.Tunnel) {
+      this.conn?.socket.end();
+      return;
+    }
+    if (!this.reqEnded) {
+      this.front.fe.counters.ereq++;
+      this.clientAbort();
+      return;
+    }
+    // Request complete: finish the response, then close (unless abortonclose says stop now).
+    this.closeClient = true;
+    if (this.front.fe.config.options.abortOnClose || this.be?.config.options.abortOnClose) this.clientAbort();
+  }
+
+  /** The client connection is gone (reset or closed). */
+  onClientGone(): void {
+    if (this.st === St.Done) return;
+    if (this.st === St.Tunnel) {
+      this.finish(Cause.None, Phase.None);
+      return;
+    }
+    this.clientAbort();
+  }
+
+  private clientAbort(): void {
+    if (this.srv) this.srv.counters.cliAbrt++;
+    const phase =
+      this.st === St.Queued ? Phase.Queue
+      : this.st === St.Connecting ? Phase.Connect
+      : this.st === St.WaitResponse ? Phase.Headers
+      : this.st === St.Init ? Phase.Request
+      : Phase.Data;
+    this.abort(Cause.ClientAbort, phase, true);
+  }
+
+  onClientTimeout(): void {
+    this.abort(Cause.ClientTimeout, this.reqEnded ? Phase.Data : Phase.Request, true);
+  }
+
+  // ---- timeouts and retries ----
+
+  private tunnelTimeout(): number | undefined {
+    const bt = this.be!.config.timeouts;
+    return bt.tunnel ?? this.front.fe.config.timeouts.tunnel ?? bt.server;
+  }
+
+  private armTimer(what: 'queue' | 'connect' | 'server' | 'retry' | 'tunnel', ms: number | undefined): void {
+    this.timerFor = what;
+    wheel.arm(this.timer, ms);
+  }
+
+  private onTimeout(): void {
+    switch (this.timerFor) {
+      case 'queue':
+        if (this.st !== St.Queued) return;
+        this.be!.dequeueAbort(this, this.srv);
+        this.answerError(503, Cause.ServerTimeout, Phase.Queue);
+        return;
+      case 'connect':
+        if (this.st !== St.Connecting) return;
+        this.connectFailed(Cause.ServerTimeout);
+        return;
+      case 'retry':
+        if (this.st === St.Connecting) this.connect();
+        return;
+      case 'server':
+        if (this.st === St.WaitResponse) {
+          this.srv!.counters.eresp++;
+          this.answerError(504, Cause.ServerTimeout, Phase.Headers);
+        } else if (this.st === St.Response) {
+          this.abort(Cause.ServerTimeout, Phase.Data, false);
+        }
+        return;
+      case 'tunnel':
+        if (this.st === St.Tunnel) this.abort(Cause.ClientTimeout, Phase.Data, false);
+        return;
+    }
+  }
+
+  private connectFailed(cause: Cause): void {
+    const conn = this.conn;
+    this.conn = null;
+    if (conn) {
+      conn.detach();
+      conn.close(false);
+    }
+    const srv = this.srv!;
+    const be = this.be!;
+    const d = nextRetry(this.retriesLeft, be.config.options.redispatch, be.config.retries);
+    if (d === RetryDecision.GiveUp) {
+      srv.counters.econ++;
+      be.counters.econ++;
+      this.answerError(503, cause, Phase.Connect);
+      return;
+    }
+    this.retriesLeft--;
+    this.retriesDone++;
+    srv.counters.wretr++;
+    be.counters.wretr++;
+    if (d === RetryDecision.Redispatch && be.servers.length > 1) {
+      this.redispatched = true;
+      srv.counters.wredis++;
+      be.counters.wredis++;
+      this.prevSrv = srv;
+      this.srv = null;
+      srv.release();
+      this.st = St.Init;
+      this.assign();
+      return;
+    }
+    // Same server again after the turn-around delay (HAProxy: min(timeout connect, 1s)).
+    const tc = be.config.timeouts.connect;
+    this.st = St.Connecting;
+    this.armTimer('retry', tc === undefined ? 1000 : Math.min(tc, 1000));
+  }
+
+  // ---- the one way out ----
+
+  private countStatus(status: number): void {
+    const cls = status >= 100 && status < 600 ? Math.floor(status / 100) - 1 : 5;
+    this.front.fe.counters.hrsp[cls]!++;
+    if (this.srv) this.srv.counters.hrsp[cls]!++;
+    if (this.be) this.be.counters.hrsp[cls]!++;
+  }
+
+  /** Answers with HAProxy's error page for `status` and ends the stream. */
+  private answerError(status: number, cause: Cause, phase: Phase): void {
+    const page = this.be?.config.errorfiles.get(status) ?? this.front.fe.config.errorfiles.get(status) ?? errorPage(status).raw;
+    this.answerLocal(page, status, cause, phase, errorPage(status).close);
+  }
+
+  /** Sends a complete response produced by the proxy itself and ends the stream. */
+  private answerLocal(raw: Buffer, status: number, cause: Cause, phase: Phase, close = false): void {
+    if (this.st === St.Response || this.st === St.Tunnel) {
+      this.abort(cause, phase, false);
+      return;
+    }
+    this.status = status;
+    this.countStatus(status);
+    this.bytesOut += raw.length;
+    this.front.write(raw);
+    // A request whose body is still coming cannot be followed by another on this connection.
+    if (close || !this.reqEnded) this.closeClient = true;
+    this.finish(cause, phase);
+  }
+
+  /** Ends the stream abruptly: the client connection is closed (reset when `hard`). */
+  private abort(cause: Cause, phase: Phase, hard: boolean): void {
+    this.closeClient = true;
+    this.closeServer = true;
+    if (hard) this.front.close(false);
+    this.finish(cause, phase);
+  }
+
+  private finish(cause: Cause, phase: Phase): void {
+    if (this.st === St.Done) return;
+    const wasQueued = this.st === St.Queued;
+    this.st = St.Done;
+    this.cause = cause;
+    this.phase = phase;
+    this.tEnd = Date.now();
+    wheel.disarm(this.timer);
+    const be = this.be;
+    if (wasQueued && be) be.dequeueAbort(this, this.srv);
+    const conn = this.conn;
+    this.conn = null;
+    if (conn !== null) {
+      conn.detach();
+      const srv = conn.server;
+      const clean = cause === Cause.None && this.reqEnded && !this.closeServer && this.resFraming !== BodyKind.Tunnel;
+      if (clean && be !== null && be.config.httpReuse === 'never' && !this.closeClient && conn.reusable) {
+        this.front.privateConn?.close(true);
+        this.front.privateConn = conn;
+      } else if (!clean || !srv.pool.put(conn)) {
+        conn.close(cause === Cause.None);
+      }
+    }
+    if (this.srv !== null) {
+      const srv = this.srv;
+      srv.counters.bin += this.bytesIn;
+      this.srv = null;
+      srv.release();
+      this.lastSrv = srv;
+    }
+    if (be !== null) {
+      be.beconn--;
+      be.counters.cur--;
+      be.counters.bin += this.bytesIn;
+      be.counters.bout += this.bytesOut;
+    }
+    const fe = this.front.fe;
+    fe.counters.bin += this.bytesIn;
+    fe.counters.bout += this.bytesOut;
+    if (fe.logger) fe.logger.traffic(buildHttpLogRecord(this));
+    this.front.streamDone(this, this.closeClient);
+  }
+
+  /** The server that handled the request, for the log, once finished. */
+  lastSrv: Server | null = null;
+
+  /** Logs a request that failed before becoming a stream (400, 408, abort during the head). */
+  static logWithoutStream(front: H1FrontConn, status: number, cause: Cause, phase: Phase): void {
+    const fe = front.fe;
+    if (status >= 400) {
+      const cls = Math.floor(status / 100) - 1;
+      fe.counters.hrsp[cls]!++;
+    }
+    if (!fe.logger) return;
+    if (fe.config.options.dontlognull && status < 0) return;
+    fe.logger.traffic(buildHttpLogRecord(null, front, status, termState(cause, phase)));
+  }
+}

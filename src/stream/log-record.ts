@@ -1,0 +1,84 @@
+// Turns a finished stream (or a request that never became one, or a TCP session) into the
+// LogRecord that the log module formats.
+
+import type { LogRecord } from '../log/types.js';
+import { termState } from '../core/errors.js';
+import type { Frontend } from '../proxy/frontend.js';
+import type { Server } from '../backend/index.js';
+import type { H1FrontConn } from '../mux/h1-front.js';
+import type { HttpStream } from './http-stream.js';
+
+let requestCounter = 0;
+
+/** A record with every field initialised to "not reached" values, for the frontend `fe`. */
+export function newLogRecord(fe: Frontend, clientIp: string, clientPort: number, localIp: string, localPort: number, acceptDate: number): LogRecord {
+  return {
+    clientIp, clientPort, frontendIp: localIp, frontendPort: localPort,
+    backendSrcIp: '-', backendSrcPort: 0, serverIp: '-', serverPort: 0,
+    acceptDate, requestDate: acceptDate,
+    frontendName: fe.name, ssl: false, backendName: fe.name, serverName: '<NOSRV>',
+    Th: 0, Ti: 0, TR: -1, Tw: -1, Tc: -1, Tr: -1, Ta: -1, Tt: -1, Td: -1,
+    status: -1, bytesOut: 0, bytesIn: 0,
+    capturedReqCookie: '-', capturedResCookie: '-', termState: '----',
+    actconn: fe.ctx.actconn, feconn: fe.feconn, beconn: 0, srvconn: 0,
+    retries: 0, redispatched: false, srvQueue: 0, backendQueue: 0,
+    capturedReqHeaders: [], capturedResHeaders: [],
+    requestLine: '', method: '', uri: '', httpVersion: '', uniqueId: '', http: false,
+    requestCounter: requestCounter++, logCount: 0, sslVersion: '', sslCipher: '',
+  };
+}
+
+/** Fills the server-side fields from the server that handled the exchange. */
+export function setServer(rec: LogRecord, srv: Server | null): void {
+  if (!srv) return;
+  rec.backendName = srv.backend.name;
+  rec.serverName = srv.name;
+  rec.serverIp = srv.host;
+  rec.serverPort = srv.port;
+  rec.srvconn = srv.served;
+  rec.beconn = srv.backend.beconn;
+}
+
+/** The record for an HTTP request. With `s` null, `front` describes a request that failed early. */
+export function buildHttpLogRecord(s: HttpStream | null, front: H1FrontConn = s!.front, status = -1, ts = '----'): LogRecord {
+  const fe = front.fe;
+  const now = Date.now();
+  const rec = newLogRecord(fe, front.clientIp, front.clientPort, front.localIp, front.localPort, front.acceptDate);
+  const reqStart = front.reqStart || now;
+  rec.http = true;
+  rec.requestDate = reqStart;
+  rec.Ti = Math.max(0, reqStart - front.idleSince);
+  rec.Tt = now - front.acceptDate;
+  rec.Ta = now - reqStart;
+  rec.status = status;
+  rec.termState = ts;
+  rec.requestLine = '<BADREQ>';
+  rec.method = '<BADREQ>';
+  if (s === null) return rec;
+  const req = s.req;
+  const end = s.tEnd >= 0 ? s.tEnd : now;
+  const ver = req.version === 10 ? 'HTTP/1.0' : req.version === 20 ? 'HTTP/2.0' : 'HTTP/1.1';
+  rec.TR = Math.max(0, s.tStart - reqStart);
+  rec.Tw = s.tw;
+  rec.Tc = s.tc;
+  rec.Tr = s.tr;
+  rec.Ta = end - reqStart;
+  rec.Tt = end - front.acceptDate;
+  rec.Td = s.tResponse >= 0 ? end - s.tResponse : -1;
+  rec.status = s.status;
+  rec.bytesOut = s.bytesOut;
+  rec.bytesIn = s.bytesIn;
+  rec.termState = termState(s.cause, s.phase);
+  if (s.be) {
+    rec.backendName = s.be.name;
+    rec.beconn = s.be.beconn;
+  }
+  setServer(rec, s.lastSrv);
+  rec.retries = s.retriesDone;
+  rec.redispatched = s.redispatched;
+  rec.requestLine = `${req.method} ${req.uri} ${ver}`;
+  rec.method = req.method;
+  rec.uri = req.uri;
+  rec.httpVersion = ver;
+  return rec;
+}

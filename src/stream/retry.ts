@@ -1,0 +1,22 @@
+// HAProxy's retry schedule for connection failures: `retries N` attempts in all, and
+// `option redispatch [interval]` deciding which of them go to another server.
+
+export const enum RetryDecision {
+  GiveUp = 0,
+  SameServer = 1,
+  Redispatch = 2,
+}
+
+/**
+ * What to do after a failed connection attempt. `left` is the number of retries still allowed
+ * before this one, `total` the configured `retries`, `interval` the redispatch interval
+ * (undefined: option off; -1: on the last retry; P > 0: every P-th retry; N < 0: from the
+ * |N|-th retry before the last).
+ */
+export function nextRetry(left: number, interval: number | undefined, total: number): RetryDecision {
+  if (left <= 0) return RetryDecision.GiveUp;
+  if (interval === undefined || interval === 0) return RetryDecision.SameServer;
+  const k = total - left + 1; // the number of this retry, from 1
+  if (interval > 0) return k % interval === 0 ? RetryDecision.Redispatch : RetryDecision.SameServer;
+  return k === total + interval + 1 ? RetryDecision.Redispatch : RetryDecision.SameServer;
+}

@@ -66,6 +66,15 @@ export interface LogRecord {
   uniqueId: string;
   /** Mode of the stream; %r etc print "-" or "<BADREQ>" accordingly. */
   http: boolean;
+
+  // Added by the log module for `%` aliases the fields above cannot provide.
+  /** The stream's request number, unique in the process (%rt). */
+  requestCounter: number;
+  /** Log lines the frontend emitted before this one (%lc); the frontend counts them. */
+  logCount: number;
+  /** TLS protocol ("TLSv1.3") and cipher of the client connection, "" without TLS (%sslv %sslc). */
+  sslVersion: string;
+  sslCipher: string;
 }
 
 /** Syslog severities. */

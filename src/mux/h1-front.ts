@@ -9,6 +9,7 @@ import { newTimer, wheel, type Timer } from '../core/timer.js';
 import { Cause, errorPage, Phase } from '../core/errors.js';
 import type { Frontend, FrontConn } from '../proxy/frontend.js';
 import { HttpStream } from '../stream/http-stream.js';
+import { connLogRecord } from '../stream/log-record.js';
 import type { H1BackConn } from './h1-back.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -61,6 +62,7 @@ export class H1FrontConn implements FrontConn, H1ParserEvents {
     socket.on('drain', () => this.stream?.onClientDrain());
     const t = fe.config.timeouts;
     this.arm('head', t.httpRequest ?? t.client);
+    if (fe.logger?.logsAtAccept) fe.logger.accepted(connLogRecord(fe, this.clientIp, this.clientPort, this.localIp, this.localPort, this.acceptDate));
   }
 
   private arm(what: 'head' | 'keepalive' | 'client' | 'none', ms: number | undefined): void {

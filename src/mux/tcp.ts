@@ -6,7 +6,7 @@ import * as net from 'node:net';
 import { AssignResult, type Backend, type Pending, type PendingQueue, type Server } from '../backend/index.js';
 import { Cause, Phase, termState } from '../core/errors.js';
 import { newTimer, wheel, type Timer } from '../core/timer.js';
-import { newLogRecord, setServer } from '../stream/log-record.js';
+import { connLogRecord, setServer } from '../stream/log-record.js';
 import type { Frontend, FrontConn } from '../proxy/frontend.js';
 import { nextRetry, RetryDecision } from '../stream/retry.js';
 import { stripV4Mapped } from './h1-front.js';
@@ -62,6 +62,7 @@ export class TcpSession implements FrontConn, Pending {
     client.on('error', () => this.finish(Cause.ClientAbort, this.phaseNow()));
     client.on('close', () => this.finish(this.clientEnded || this.st === St.Done ? Cause.None : Cause.ClientAbort, this.phaseNow()));
     client.on('drain', () => this.server?.resume());
+    if (fe.logger?.logsAtAccept) fe.logger.accepted(connLogRecord(fe, this.clientIp, this.clientPort, stripV4Mapped(client.localAddress ?? ''), client.localPort ?? 0, this.acceptDate));
     // Start after the frontend has registered this session, since it may end at once.
     queueMicrotask(() => this.start());
   }
@@ -287,7 +288,7 @@ export class TcpSession implements FrontConn, Pending {
     if (this.fe.config.options.dontlognull && this.bytesIn === 0) return;
     const now = Date.now();
     const c = this.client;
-    const rec = newLogRecord(this.fe, this.clientIp, this.clientPort, stripV4Mapped(c.localAddress ?? ''), c.localPort ?? 0, this.acceptDate);
+    const rec = connLogRecord(this.fe, this.clientIp, this.clientPort, stripV4Mapped(c.localAddress ?? ''), c.localPort ?? 0, this.acceptDate);
     if (this.be) rec.backendName = this.be.name;
     setServer(rec, this.lastSrv);
     rec.Tw = this.tw;

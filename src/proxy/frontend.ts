@@ -12,6 +12,10 @@ import type { ProcessContext } from './context.js';
 export interface TrafficLogger {
   /** Logs one finished request (HTTP) or connection (TCP). */
   traffic(rec: LogRecord): void;
+  /** Lines are logged at accept (no log format set: HAProxy's "Connect from" line), not at the end. */
+  readonly logsAtAccept: boolean;
+  /** A connection was accepted (HAProxy's default "Connect from" line when no format is set). */
+  accepted(rec: LogRecord): void;
   /** Logs an event line at a syslog level (0..7). */
   event(level: number, msg: string): void;
 }

@@ -1,7 +1,7 @@
 // Turns a finished stream (or a request that never became one, or a TCP session) into the
 // LogRecord that the log module formats.
 
-import type { LogRecord } from '../log/types.js';
+import { newLogRecord, type LogRecord } from '../log/index.js';
 import { termState } from '../core/errors.js';
 import type { Frontend } from '../proxy/frontend.js';
 import type { Server } from '../backend/index.js';
@@ -10,22 +10,21 @@ import type { HttpStream } from './http-stream.js';
 
 let requestCounter = 0;
 
-/** A record with every field initialised to "not reached" values, for the frontend `fe`. */
-export function newLogRecord(fe: Frontend, clientIp: string, clientPort: number, localIp: string, localPort: number, acceptDate: number): LogRecord {
-  return {
-    clientIp, clientPort, frontendIp: localIp, frontendPort: localPort,
-    backendSrcIp: '-', backendSrcPort: 0, serverIp: '-', serverPort: 0,
-    acceptDate, requestDate: acceptDate,
-    frontendName: fe.name, ssl: false, backendName: fe.name, serverName: '<NOSRV>',
-    Th: 0, Ti: 0, TR: -1, Tw: -1, Tc: -1, Tr: -1, Ta: -1, Tt: -1, Td: -1,
-    status: -1, bytesOut: 0, bytesIn: 0,
-    capturedReqCookie: '-', capturedResCookie: '-', termState: '----',
-    actconn: fe.ctx.actconn, feconn: fe.feconn, beconn: 0, srvconn: 0,
-    retries: 0, redispatched: false, srvQueue: 0, backendQueue: 0,
-    capturedReqHeaders: [], capturedResHeaders: [],
-    requestLine: '', method: '', uri: '', httpVersion: '', uniqueId: '', http: false,
-    requestCounter: requestCounter++, logCount: 0, sslVersion: '', sslCipher: '',
-  };
+/** A record for a connection of the frontend `fe`, with every other field "not reached". */
+export function connLogRecord(fe: Frontend, clientIp: string, clientPort: number, localIp: string, localPort: number, acceptDate: number): LogRecord {
+  const rec = newLogRecord();
+  rec.clientIp = clientIp;
+  rec.clientPort = clientPort;
+  rec.frontendIp = localIp;
+  rec.frontendPort = localPort;
+  rec.acceptDate = rec.requestDate = acceptDate;
+  rec.frontendName = rec.backendName = fe.name;
+  rec.Ti = 0;
+  rec.actconn = fe.ctx.actconn;
+  rec.feconn = fe.feconn;
+  rec.requestCounter = requestCounter++;
+  rec.http = fe.config.mode === 'http';
+  return rec;
 }
 
 /** Fills the server-side fields from the server that handled the exchange. */
@@ -43,7 +42,7 @@ export function setServer(rec: LogRecord, srv: Server | null): void {
 export function buildHttpLogRecord(s: HttpStream | null, front: H1FrontConn = s!.front, status = -1, ts = '----'): LogRecord {
   const fe = front.fe;
   const now = Date.now();
-  const rec = newLogRecord(fe, front.clientIp, front.clientPort, front.localIp, front.localPort, front.acceptDate);
+  const rec = connLogRecord(fe, front.clientIp, front.clientPort, front.localIp, front.localPort, front.acceptDate);
   const reqStart = front.reqStart || now;
   rec.http = true;
   rec.requestDate = reqStart;
@@ -76,7 +75,9 @@ export function buildHttpLogRecord(s: HttpStream | null, front: H1FrontConn = s!
   setServer(rec, s.lastSrv);
   rec.retries = s.retriesDone;
   rec.redispatched = s.redispatched;
-  rec.requestLine = `${req.method} ${req.uri} ${ver}`;
+  // HAProxy keeps at most tune.http.logurilen (1024) bytes of the request line.
+  const line = `${req.method} ${req.uri} ${ver}`;
+  rec.requestLine = line.length > 1024 ? line.slice(0, 1024) : line;
   rec.method = req.method;
   rec.uri = req.uri;
   rec.httpVersion = ver;

@@ -1,0 +1,64 @@
+// Wires the log module to the running proxy: one Logger per proxy (its `log` targets, `log
+// global` already expanded by the configuration), the compiled `log-format`, and the process-wide
+// event log for state changes.
+
+import type { GlobalConfig, ProxyConfig } from '../config/model.js';
+import { compileLogFormat, formatConnectLog, formatLogLine, Logger, type LogFormat, type LogRecord } from '../log/index.js';
+import type { TrafficLogger } from './frontend.js';
+
+/** Where process-wide events go (server state changes, "no server available"). */
+export interface EventLog {
+  event(level: number, msg: string): void;
+  close(): void;
+}
+
+class ProxyLogger implements TrafficLogger {
+  private count = 0;
+  constructor(
+    private readonly logger: Logger,
+    /** Undefined: HAProxy's default, a "Connect from" line at accept instead of one at the end. */
+    private readonly fmt: LogFormat | undefined,
+  ) {}
+
+  get logsAtAccept(): boolean {
+    return this.fmt === undefined;
+  }
+
+  traffic(rec: LogRecord): void {
+    rec.logCount = this.count++;
+    if (this.fmt === undefined) return;
+    this.logger.traffic(formatLogLine(this.fmt, rec));
+  }
+
+  accepted(rec: LogRecord): void {
+    if (this.fmt !== undefined) return;
+    this.count++;
+    this.logger.traffic(formatConnectLog(rec));
+  }
+
+  event(level: number, msg: string): void {
+    this.logger.event(level, msg);
+  }
+}
+
+/** The traffic logger of a frontend, or null when it has no `log` target. */
+export function createTrafficLogger(p: ProxyConfig, g: GlobalConfig): TrafficLogger | null {
+  if (p.logs.length === 0) return null;
+  const logger = new Logger(p.logs, { tag: g.logTag });
+  const fmt = p.logFormat === undefined ? undefined : compileLogFormat(p.logFormat, { logasap: p.options.logasap });
+  return new ProxyLogger(logger, fmt);
+}
+
+/** The process-wide event log, on the global `log` targets (stderr when there are none). */
+export function createEventLog(g: GlobalConfig): EventLog {
+  const logger = new Logger(g.logs, { tag: g.logTag });
+  return {
+    event(level: number, msg: string): void {
+      if (logger.enabled) logger.event(level, msg);
+      else if (level <= 4) process.stderr.write(`[${level <= 3 ? 'ALERT' : 'WARNING'}]  (${process.pid}) : ${msg}\n`);
+    },
+    close(): void {
+      logger.close();
+    },
+  };
+}

@@ -18,6 +18,12 @@ export interface H1BackOwner {
   onServerClose(err: Error | undefined): void;
   /** The server socket drained its write buffer. */
   onServerDrain(): void;
+  /**
+   * Brackets the events of one read from the server, so that everything they write to the client
+   * (a head and the body that came with it) leaves in one system call.
+   */
+  beginServerBatch(): void;
+  endServerBatch(): void;
 }
 
 export class H1BackConn implements H1ParserEvents {
@@ -84,8 +90,11 @@ export class H1BackConn implements H1ParserEvents {
   }
 
   private onSocketData(d: Buffer): void {
-    if (this.owner) {
+    const o = this.owner;
+    if (o) {
+      o.beginServerBatch();
       this.parser.feed(d);
+      o.endServerBatch();
       return;
     }
     // Bytes from a server on an idle connection: nothing can be paired with them.

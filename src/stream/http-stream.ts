@@ -221,11 +221,15 @@ export class HttpStream implements H1BackOwner, Pending {
       framing: this.reqFraming,
       contentLength: this.req.contentLength,
     };
-    let ok = conn.socket.write(serializeRequestHead(this.req, hop), 'latin1');
+    const sock = conn.socket;
+    // The head and the body received so far leave in one system call.
+    sock.cork();
+    let ok = sock.write(serializeRequestHead(this.req, hop), 'latin1');
     this.reqHeadSent = true;
     for (const b of this.reqBuf) ok = this.writeReqBody(b) && ok;
     if (!this.reqKeptWhole || this.reqBufBytes > this.front.fe.ctx.bufsize) this.dropKeptRequest();
     if (this.reqEnded) this.writeReqEnd();
+    sock.uncork();
     this.armTimer('server', this.be!.config.timeouts.server);
     if (ok) this.front.resumeReading();
   }
@@ -233,9 +237,12 @@ export class HttpStream implements H1BackOwner, Pending {
   private writeReqBody(b: Buffer): boolean {
     const sock = this.conn!.socket;
     if (this.reqFraming === BodyKind.Chunked) {
+      sock.cork();
       sock.write(chunkHeader(b.length), 'latin1');
       sock.write(b);
-      return sock.write(chunkEnd());
+      const ok = sock.write(chunkEnd());
+      sock.uncork();
+      return ok;
     }
     return sock.write(b);
   }
@@ -440,6 +447,14 @@ export class HttpStream implements H1BackOwner, Pending {
       default:
         return;
     }
+  }
+
+  beginServerBatch(): void {
+    this.front.socket.cork();
+  }
+
+  endServerBatch(): void {
+    this.front.socket.uncork();
   }
 
   onServerDrain(): void {

@@ -1,0 +1,133 @@
+// `errorfile <code> <file>` (http_htx.c proxy_parse_errorfile, http_load_errorfile): the file
+// is read at parse time and must hold a complete HTTP/1 response, which is sent as is.
+
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { registerProxyKeywords, type KeywordContext } from './registry.js';
+import type { ParserState } from './state.js';
+import { atol } from './units.js';
+
+/** Status codes HAProxy accepts for errorfile (http.c http_err_codes). */
+export const ERRORFILE_CODES = [200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 414, 421, 422, 425, 429, 431, 500, 501, 502, 503, 504];
+
+/** Resolves a file name of the configuration according to `default-path`. */
+export function configPath(state: ParserState, file: string): string {
+  if (isAbsolute(file)) return file;
+  const dp = state.defaultPath;
+  const confDir = dirname(state.file);
+  switch (dp.mode) {
+    case 'config':
+      return resolve(confDir, file);
+    case 'parent':
+      return resolve(confDir, '..', file);
+    case 'origin':
+      return resolve(dp.origin ?? '.', file);
+    default:
+      return resolve(file);
+  }
+}
+
+/**
+ * Checks that `raw` is a usable error message (http_htx.c http_str_to_htx): a response status
+ * line, headers, and a payload consistent with them. Returns HAProxy's error text or undefined.
+ */
+export function checkErrorMessage(raw: Buffer): string | undefined {
+  if (raw.length === 0) return undefined;
+  const text = raw.toString('latin1');
+  let end = -1;
+  let sepLen = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] !== '\n') continue;
+    if (text[i + 1] === '\n') {
+      end = i + 1;
+      sepLen = 1;
+      break;
+    }
+    if (text[i + 1] === '\r' && text[i + 2] === '\n') {
+      end = i + 1;
+      sepLen = 2;
+      break;
+    }
+  }
+  if (end < 0) return `unable to parse headers (error offset: ${text.length})`;
+  const head = text.slice(0, end);
+  const lines = head.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+  if (lines[lines.length - 1] === '') lines.pop();
+  const sl = /^(HTTP\/\d\.\d) (\d{3})(?: .*)?$/.exec(lines[0] ?? '');
+  if (!sl) {
+    const m = /^\S*/.exec(lines[0] ?? '');
+    return `unable to parse headers (error offset: ${m ? Math.min(m[0].length, 8) : 0})`;
+  }
+  const status = Number(sl[2]);
+  if (status < 200 && (status === 100 || status >= 102)) return `invalid http status code for an error message (${status})`;
+  let clen: number | undefined;
+  let chunked = false;
+  let offset = lines[0].length + 1;
+  for (const line of lines.slice(1)) {
+    const colon = line.indexOf(':');
+    if (colon <= 0 || /[\s]/.test(line.slice(0, colon))) return `unable to parse headers (error offset: ${offset})`;
+    const name = line.slice(0, colon).toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    if (name === 'content-length') {
+      if (!/^\d+$/.test(value) || (clen !== undefined && clen !== Number(value))) {
+        return `unable to parse headers (error offset: ${offset + colon + 1})`;
+      }
+      clen = Number(value);
+    } else if (name === 'transfer-encoding' && /(^|,)\s*chunked\s*$/i.test(value)) {
+      chunked = true;
+    }
+    offset += line.length + 1;
+  }
+  const payload = raw.length - (end + sepLen);
+  const bodyless = status === 204 || status === 304;
+  if (!bodyless && chunked) return 'chunk-encoded payload not supported';
+  if (bodyless || clen === 0) {
+    if (payload > 0) return 'message payload not expected';
+  } else if (clen !== undefined && clen !== payload) {
+    return `payload size does not match the announced content-length (${payload} != ${clen})`;
+  }
+  return undefined;
+}
+
+/** Loads an error file the way HAProxy does; returns the message or an error text. */
+export function loadErrorFile(ctx: KeywordContext, file: string): Buffer | string {
+  let data: Buffer;
+  try {
+    data = readFileSync(configPath(ctx.state, file));
+  } catch {
+    return `error opening file '${file}'.`;
+  }
+  const bufsize = ctx.state.global.tune.bufsize;
+  if (data.length > bufsize) {
+    ctx.state.diags.warning(`custom error message file '${file}' larger than ${bufsize} bytes. Truncating.`);
+    data = data.subarray(0, bufsize);
+  }
+  const err = checkErrorMessage(data);
+  return err === undefined ? data : `'${file}': ${err}`;
+}
+
+registerProxyKeywords([
+  {
+    name: 'errorfile',
+    cap: 'any',
+    inDefaults: true,
+    parse(ctx) {
+      const [, code, file] = ctx.args;
+      if (code === undefined || file === undefined) {
+        ctx.report.alert('errorfile : expects <status_code> and <file> as arguments.');
+        return;
+      }
+      const status = atol(code);
+      if (!ERRORFILE_CODES.includes(status)) {
+        ctx.report.alert(`errorfile : status code '${status}' not handled.`);
+        return;
+      }
+      const r = loadErrorFile(ctx, file);
+      if (typeof r === 'string') {
+        ctx.report.alert(`errorfile : ${r}`);
+        return;
+      }
+      ctx.proxy.errorfiles.set(status, r);
+    },
+  },
+]);

@@ -1,0 +1,141 @@
+// Turns the drafts into the frozen model: numeric ids, inherited rules, resolved addresses,
+// the connection mode booleans, and a deep freeze.
+
+import type { InetAddress } from './address.js';
+import type { LogTargetDraft } from './logs.js';
+import type { AddressSpec, Config, GlobalConfig, LogTarget, ProxyConfig, ResolversConfig, ServerConfig } from './model.js';
+import { applyConnMode } from './options.js';
+import type { ParserState, ProxyDraft } from './state.js';
+
+/** Builds the frozen Config from a state that passed every check. */
+export function buildConfig(state: ParserState, files: string[]): Config {
+  const g = state.global;
+  const bufsize = g.tune.bufsize;
+  const global: GlobalConfig = {
+    maxconn: g.maxconn,
+    logs: g.logs.map(logTarget),
+    logTag: g.logTag,
+    daemon: g.daemon,
+    nbthread: g.nbthread,
+    grace: g.grace,
+    tune: {
+      bufsize,
+      // HAProxy keeps at least half of the buffer for data.
+      maxrewrite: Math.min(g.tune.maxrewrite, Math.floor(bufsize / 2)),
+      maxhdr: g.tune.maxhdr,
+    },
+  };
+  if (g.pidfile !== undefined) global.pidfile = g.pidfile;
+  if (g.hardStopAfter !== undefined) global.hardStopAfter = g.hardStopAfter;
+  if (g.loc) global.loc = g.loc;
+
+  const ids = assignIds(state.proxies.map((p) => p.forcedId));
+  const proxies = state.proxies.map((p, i) => proxyConfig(p, ids[i]));
+  const resolvers: ResolversConfig[] = state.resolvers.map((r) => ({
+    name: r.name,
+    nameservers: r.nameservers.map((n) => ({ name: n.name, addr: addressSpec(n.addr) })),
+    parseResolvConf: r.parseResolvConf,
+    settings: r.settings.map((s) => ({ keyword: s.keyword, args: [...s.args], loc: s.loc })),
+    loc: r.loc,
+  }));
+  return deepFreeze({ global, proxies, resolvers, files: [...files] });
+}
+
+/** HAProxy's automatic numbering: the first unused id, counting up from the previous one. */
+function assignIds(forced: Array<number | undefined>): number[] {
+  const used = new Set(forced.filter((x): x is number => x !== undefined));
+  let next = 1;
+  return forced.map((f) => {
+    if (f !== undefined) return f;
+    while (used.has(next)) next++;
+    used.add(next);
+    return next++;
+  });
+}
+
+function proxyConfig(p: ProxyDraft, id: number): ProxyConfig {
+  const kind = p.kind === 'defaults' ? 'listen' : p.kind;
+  const options = { ...p.options };
+  applyConnMode(options, p.httpConnMode);
+  const serverIds = assignIds(p.servers.map((s) => s.forcedId));
+  const inherited = p.from?.httpRequestRules ?? [];
+  const cfg: ProxyConfig = {
+    name: p.name,
+    kind,
+    id,
+    mode: p.mode,
+    disabled: p.disabled,
+    loc: p.loc,
+    timeouts: { ...p.timeouts },
+    logs: p.logs.map(logTarget),
+    options,
+    binds: p.binds.map((b) => {
+      const bind: ProxyConfig['binds'][number] = {
+        addr: addressSpec(b.addr),
+        maxconn: b.maxconn,
+        v6only: b.v6only,
+        rawArgs: [...b.rawArgs],
+        loc: b.loc,
+      };
+      if (b.name !== undefined) bind.name = b.name;
+      return bind;
+    }),
+    maxconn: p.fe ? p.maxconn : 0,
+    useBackends: p.fe ? p.useBackends.map((r) => ({ ...r })) : [],
+    httpRequestRules: [...inherited, ...p.httpRequestRules].map((r) => ({ ...r, headers: r.headers.map(([n, v]) => [n, v] as [string, string]) })),
+    servers: p.be
+      ? p.servers.map(
+          (s, i): ServerConfig => ({
+            name: s.name,
+            id: serverIds[i],
+            addr: addressSpec(s.addr),
+            weight: s.weight,
+            backup: s.backup,
+            disabled: s.disabled,
+            maxconn: s.maxconn,
+            maxqueue: s.maxqueue,
+            poolMaxConn: s.poolMaxConn,
+            poolPurgeDelay: s.poolPurgeDelay,
+            maxReuse: s.maxReuse,
+            check: s.check,
+            rawArgs: [...s.rawArgs],
+            loc: s.loc,
+          }),
+        )
+      : [],
+    balance: { ...p.balance },
+    hashType: { ...p.hashType },
+    retries: p.retries,
+    httpReuse: p.httpReuse,
+    fullconn: p.fullconn,
+    errorfiles: new Map(p.errorfiles),
+  };
+  if (p.fe && p.logFormat !== undefined) cfg.logFormat = p.logFormat;
+  if (p.fe && p.defaultBackend) cfg.defaultBackend = p.defaultBackend.name;
+  return cfg;
+}
+
+function addressSpec(a: InetAddress): AddressSpec {
+  const spec: AddressSpec = { host: a.host, family: a.family === 6 ? 6 : 4, port: a.port };
+  if (a.fqdn !== undefined) spec.fqdn = a.fqdn;
+  return spec;
+}
+
+function logTarget(l: LogTargetDraft): LogTarget {
+  const { fqdn: _fqdn, fqdnFamily: _family, ...rest } = l;
+  return { ...rest, loc: { ...l.loc } };
+}
+
+/** Freezes an object graph; Maps and binary buffers stay as they are (they cannot be frozen). */
+export function deepFreeze<T>(value: T, seen = new WeakSet<object>()): T {
+  if (value === null || typeof value !== 'object') return value;
+  const obj = value as object;
+  if (seen.has(obj) || ArrayBuffer.isView(obj)) return value;
+  seen.add(obj);
+  if (obj instanceof Map) {
+    for (const v of obj.values()) deepFreeze(v, seen);
+    return value;
+  }
+  for (const v of Object.values(obj)) deepFreeze(v, seen);
+  return Object.freeze(value);
+}

@@ -1,0 +1,262 @@
+// The keyword registry. Each area of sluice registers the configuration keywords it implements
+// (a name, where it is allowed, a parse function writing into the section being built); the
+// dispatcher looks them up, and falls back to the lists of HAProxy keywords that sluice knows
+// but does not implement yet (known-keywords.ts) to tell "not supported yet" from "unknown".
+//
+// Later features add keywords by calling the register* functions at import time, before the
+// first configuration is loaded. A later registration of the same name replaces the earlier one.
+
+import type { ConditionSpec, HttpRequestRule, SourceLoc } from './model.js';
+import type { DiagnosticFrame, LineReporter } from './diagnostics.js';
+import type { BindDraft, ParserState, ProxyDraft, ResolversDraft, ServerDraft, ServerSettings } from './state.js';
+
+export type KeywordModifier = 'none' | 'no' | 'default';
+
+export interface KeywordContext {
+  /** The words of the line; args[0] is the keyword (after any "no"/"default" prefix). */
+  args: string[];
+  modifier: KeywordModifier;
+  loc: SourceLoc;
+  report: LineReporter;
+  state: ParserState;
+}
+
+export interface ProxyContext extends KeywordContext {
+  proxy: ProxyDraft;
+  /** The defaults section `proxy` was initialised from. */
+  defaults: ProxyDraft;
+}
+
+export interface ResolversContext extends KeywordContext {
+  resolvers: ResolversDraft;
+}
+
+/** Which side of a proxy a keyword configures (HAProxy's PR_CAP_FE / PR_CAP_BE). */
+export type ProxyCap = 'fe' | 'be' | 'any';
+
+export interface GlobalKeyword {
+  name: string;
+  /** Accepts the "no" (and "default") prefix. */
+  modifiers?: boolean;
+  parse(ctx: KeywordContext): void;
+}
+
+export interface ProxyKeyword {
+  name: string;
+  /** The capability the keyword needs; elsewhere HAProxy warns "'x' ignored because ...". */
+  cap: ProxyCap;
+  /** Text appended to the capability warning, e.g. " Maybe you want 'fullconn' instead ?". */
+  capHint?: string;
+  /** Allowed in defaults sections: yes, no, or only in named ones. */
+  inDefaults: boolean | 'named';
+  /** How HAProxy frames the "not allowed in 'defaults' section" alert for this keyword. */
+  defaultsAlert?: DiagnosticFrame;
+  modifiers?: boolean;
+  parse(ctx: ProxyContext): void;
+}
+
+export interface ResolversKeyword {
+  name: string;
+  parse(ctx: ResolversContext): void;
+}
+
+/** `option <name>` in proxies. */
+export interface OptionDef {
+  name: string;
+  cap: ProxyCap;
+  /** Accepts "no option" / "default option". */
+  negatable: boolean;
+  /** Only meaningful in HTTP mode: dropped with a warning from TCP proxies. */
+  httpOnly?: boolean;
+  parse(ctx: ProxyContext): void;
+}
+
+export interface HttpRuleContext extends ProxyContext {
+  /** Index in args of the first word after the action name. */
+  cur: number;
+}
+
+/**
+ * Thrown by action parsers to refuse a rule; the dispatcher reports HAProxy's
+ * "error detected in <proxy> while parsing 'http-request <action>' rule : <message>."
+ */
+export class RuleError extends Error {}
+
+/** `http-request <action> ...`. The parse function returns the rule and the index after it. */
+export interface HttpRequestActionDef {
+  name: string;
+  /** Matches names that start with `name` (e.g. "set-var(" actions). */
+  prefix?: boolean;
+  parse(ctx: HttpRuleContext): { rule: HttpRequestRule; next: number } | undefined;
+}
+
+export interface BindOptionContext extends ProxyContext {
+  bind: BindDraft[];
+  /** Index of the option in args. */
+  cur: number;
+}
+
+export interface BindOptionDef {
+  name: string;
+  /** Number of arguments after the keyword. */
+  args: number;
+  /** Error text, or undefined when accepted. */
+  parse(ctx: BindOptionContext): string | undefined;
+}
+
+export interface ServerOptionContext extends ProxyContext {
+  /** The server being built, or the default-server settings. */
+  target: ServerSettings;
+  server?: ServerDraft;
+  isDefault: boolean;
+  cur: number;
+}
+
+export interface ServerOptionDef {
+  name: string;
+  /** Number of arguments after the keyword. */
+  args: number;
+  /** Allowed on default-server lines. */
+  defaultOk: boolean;
+  /** Error text, or undefined when accepted. */
+  parse(ctx: ServerOptionContext): string | undefined;
+}
+
+/**
+ * Checks a rule condition once the ACL engine exists; returns an error text or undefined.
+ * Until one is registered, rules with conditions are refused as not supported yet.
+ */
+export type ConditionChecker = (cond: ConditionSpec, ctx: ProxyContext) => string | undefined;
+
+const globalKeywords = new Map<string, GlobalKeyword>();
+const proxyKeywords = new Map<string, ProxyKeyword>();
+const resolversKeywords = new Map<string, ResolversKeyword>();
+const options = new Map<string, OptionDef>();
+const httpRequestActions = new Map<string, HttpRequestActionDef>();
+const bindOptions = new Map<string, BindOptionDef>();
+const serverOptions = new Map<string, ServerOptionDef>();
+let conditionChecker: ConditionChecker | undefined;
+
+/** Adds or replaces keywords of the global section. */
+export function registerGlobalKeywords(defs: GlobalKeyword[]): void {
+  for (const d of defs) globalKeywords.set(d.name, d);
+}
+
+/** Adds or replaces keywords of defaults, frontend, backend and listen sections. */
+export function registerProxyKeywords(defs: ProxyKeyword[]): void {
+  for (const d of defs) proxyKeywords.set(d.name, d);
+}
+
+/** Adds or replaces keywords of resolvers sections. */
+export function registerResolversKeywords(defs: ResolversKeyword[]): void {
+  for (const d of defs) resolversKeywords.set(d.name, d);
+}
+
+/** Adds or replaces `option` names. */
+export function registerOptions(defs: OptionDef[]): void {
+  for (const d of defs) options.set(d.name, d);
+}
+
+/** Adds or replaces `http-request` actions. */
+export function registerHttpRequestActions(defs: HttpRequestActionDef[]): void {
+  for (const d of defs) httpRequestActions.set(d.name, d);
+}
+
+/** Adds or replaces options of `bind` lines. */
+export function registerBindOptions(defs: BindOptionDef[]): void {
+  for (const d of defs) bindOptions.set(d.name, d);
+}
+
+/** Adds or replaces options of `server` and `default-server` lines. */
+export function registerServerOptions(defs: ServerOptionDef[]): void {
+  for (const d of defs) serverOptions.set(d.name, d);
+}
+
+/** Installs the ACL engine's condition checker. */
+export function registerConditionChecker(fn: ConditionChecker): void {
+  conditionChecker = fn;
+}
+
+export function findGlobalKeyword(name: string): GlobalKeyword | undefined {
+  return globalKeywords.get(name);
+}
+export function findProxyKeyword(name: string): ProxyKeyword | undefined {
+  return proxyKeywords.get(name);
+}
+export function findResolversKeyword(name: string): ResolversKeyword | undefined {
+  return resolversKeywords.get(name);
+}
+export function findOption(name: string): OptionDef | undefined {
+  return options.get(name);
+}
+export function findBindOption(name: string): BindOptionDef | undefined {
+  return bindOptions.get(name);
+}
+export function findServerOption(name: string): ServerOptionDef | undefined {
+  return serverOptions.get(name);
+}
+export function findHttpRequestAction(name: string): HttpRequestActionDef | undefined {
+  const exact = httpRequestActions.get(name);
+  if (exact) return exact;
+  for (const d of httpRequestActions.values()) if (d.prefix && name.startsWith(d.name)) return d;
+  return undefined;
+}
+export function getConditionChecker(): ConditionChecker | undefined {
+  return conditionChecker;
+}
+
+/** Registered names, for "did you mean" suggestions and the documentation. */
+export function registeredNames(kind: 'global' | 'proxy' | 'resolvers' | 'option' | 'http-request' | 'bind' | 'server'): string[] {
+  const m = {
+    global: globalKeywords,
+    proxy: proxyKeywords,
+    resolvers: resolversKeywords,
+    option: options,
+    'http-request': httpRequestActions,
+    bind: bindOptions,
+    server: serverOptions,
+  }[kind];
+  return [...m.keys()];
+}
+
+/**
+ * HAProxy's "did you mean" heuristic (tools.c make_word_fingerprint): words are compared by the
+ * counts of their letter-to-letter transitions, and the closest candidate wins unless it is
+ * further than twice the length of either word.
+ */
+export function suggest(word: string, candidates: Iterable<string>): string | undefined {
+  const fw = fingerprint(word);
+  let best: string | undefined;
+  let bestDist = Infinity;
+  for (const c of candidates) {
+    const d = distance(fw, fingerprint(c));
+    if (d < bestDist) {
+      bestDist = d;
+      best = c;
+    }
+  }
+  if (best === undefined || bestDist > 2 * word.length || bestDist > 2 * best.length) return undefined;
+  return best;
+}
+
+function fingerprint(word: string): Uint8Array {
+  const fp = new Uint8Array(1024);
+  let from = 28;
+  for (const ch of word.toLowerCase()) {
+    let to: number;
+    if (ch >= 'a' && ch <= 'z') to = ch.charCodeAt(0) - 96;
+    else if (ch >= '0' && ch <= '9') to = 27;
+    else to = 28;
+    fp[to] = 1;
+    fp[32 * from + to]++;
+    from = to;
+  }
+  fp[32 * from + 28]++;
+  return fp;
+}
+
+function distance(a: Uint8Array, b: Uint8Array): number {
+  let d = 0;
+  for (let i = 0; i < 1024; i++) d += Math.abs(a[i] - b[i]);
+  return d;
+}

@@ -1,0 +1,287 @@
+// The mutable drafts the keyword parsers fill, and the parser's state. Drafts become the frozen
+// model (model.ts) once every file was read and checked (see finalize.ts).
+
+import type {
+  BalanceConfig,
+  ConditionSpec,
+  HashTypeConfig,
+  HttpReuse,
+  HttpRequestRule,
+  LogTarget,
+  Mode,
+  ProxyOptions,
+  SourceLoc,
+  Timeouts,
+  TuneConfig,
+  UseBackendRule,
+} from './model.js';
+import type { InetAddress } from './address.js';
+import type { DiagnosticList } from './diagnostics.js';
+import type { Env } from './lexer.js';
+
+/** Server settings that `default-server` presets for the servers declared after it. */
+export interface ServerSettings {
+  weight: number;
+  backup: boolean;
+  disabled: boolean;
+  maxconn: number;
+  maxqueue: number;
+  poolMaxConn: number;
+  poolPurgeDelay: number;
+  maxReuse: number;
+  check: boolean;
+  /** Keywords kept as written for later features (checks ...), in order. */
+  rawArgs: string[];
+}
+
+export interface ServerDraft extends ServerSettings {
+  name: string;
+  forcedId?: number;
+  addr: InetAddress;
+  loc: SourceLoc;
+}
+
+export interface BindDraft {
+  addr: InetAddress;
+  /** The address argument as written, for messages. */
+  text: string;
+  name?: string;
+  maxconn: number;
+  v6only: boolean;
+  rawArgs: string[];
+  loc: SourceLoc;
+}
+
+/** Where `log-format` came from: HAProxy warns when one replaces another in a defaults section. */
+export type LogFormatOrigin = 'option httplog' | 'option httplog clf' | 'option tcplog' | 'log-format';
+
+export type HttpConnMode = 'kal' | 'scl' | 'clo';
+
+export interface ProxyDraft {
+  name: string;
+  kind: 'frontend' | 'backend' | 'listen' | 'defaults';
+  /** Frontend and backend capabilities (defaults sections have both). */
+  fe: boolean;
+  be: boolean;
+  loc: SourceLoc;
+  forcedId?: number;
+  mode: Mode;
+  disabled: boolean;
+  timeouts: Timeouts;
+  logs: LogTarget[];
+  logFormat?: string;
+  logFormatOrigin?: LogFormatOrigin;
+  logFormatLoc?: SourceLoc;
+  options: ProxyOptions;
+  httpConnMode?: HttpConnMode;
+  binds: BindDraft[];
+  maxconn: number;
+  defaultBackend?: { name: string; loc: SourceLoc };
+  useBackends: UseBackendRule[];
+  httpRequestRules: HttpRequestRule[];
+  servers: ServerDraft[];
+  defaultServer: ServerSettings;
+  balance: BalanceConfig;
+  hashType: HashTypeConfig;
+  retries: number;
+  httpReuse: HttpReuse;
+  fullconn: number;
+  errorfiles: Map<number, Buffer>;
+  /** The defaults section this proxy was created from (its http-request rules run first). */
+  from?: ProxyDraft;
+  /** Defaults sections only: used by name (`from`) and/or implicitly (the last one). */
+  explicitRef?: boolean;
+  implicitRef?: boolean;
+  /** Defaults with http-request rules serve either frontends or backends, never both. */
+  rulesUsedBy?: ProxyDraft['kind'];
+}
+
+export interface GlobalDraft {
+  maxconn: number;
+  logs: LogTarget[];
+  logTag: string;
+  pidfile?: string;
+  daemon: boolean;
+  nbthread: number;
+  hardStopAfter?: number;
+  grace: number;
+  tune: TuneConfig;
+  loc?: SourceLoc;
+  /** `zero-warning`: any warning makes the configuration fail. */
+  zeroWarning: boolean;
+  /** Keywords HAProxy accepts once only ("already specified. Continuing."). */
+  seen: Set<string>;
+}
+
+export interface ResolversDraft {
+  name: string;
+  nameservers: Array<{ name: string; addr: InetAddress; loc: SourceLoc }>;
+  parseResolvConf: boolean;
+  settings: Array<{ keyword: string; args: string[]; loc: SourceLoc }>;
+  loc: SourceLoc;
+}
+
+export type SectionKind = 'global' | 'defaults' | 'frontend' | 'backend' | 'listen' | 'resolvers' | 'unsupported';
+
+export interface CurrentSection {
+  kind: SectionKind;
+  /** The section keyword as written ("userlist" for unsupported ones). */
+  keyword: string;
+  proxy?: ProxyDraft;
+  resolvers?: ResolversDraft;
+}
+
+/** Everything the keyword parsers share during one load. */
+export interface ParserState {
+  diags: DiagnosticList;
+  /** The environment seen by "$VAR" expansion; `setenv` and friends modify this copy. */
+  env: Env;
+  global: GlobalDraft;
+  /** Frontends, backends and listens in declaration order. */
+  proxies: ProxyDraft[];
+  /** Every defaults section, in order (names may repeat). */
+  defaultsSections: ProxyDraft[];
+  /** The defaults section the next proxy inherits from unless it says `from`. */
+  lastDefaults: ProxyDraft;
+  resolvers: ResolversDraft[];
+  section?: CurrentSection;
+  /** Whether a section other than global was already seen (HAProxy's position diagnostic). */
+  nonGlobalSeen: boolean;
+  /** Base directory for relative file names (`default-path`). */
+  defaultPath: { mode: 'current' | 'config' | 'parent' | 'origin'; origin?: string };
+  /** The file being read. */
+  file: string;
+}
+
+export function defaultServerSettings(): ServerSettings {
+  return {
+    weight: 1,
+    backup: false,
+    disabled: false,
+    maxconn: 0,
+    maxqueue: 0,
+    poolMaxConn: -1,
+    poolPurgeDelay: 5000,
+    maxReuse: -1,
+    check: false,
+    rawArgs: [],
+  };
+}
+
+export function defaultProxyOptions(): ProxyOptions {
+  return {
+    httpServerClose: false,
+    httpClose: false,
+    httpKeepAlive: false,
+    httplog: false,
+    httplogClf: false,
+    tcplog: false,
+    allbackups: false,
+    dontlognull: false,
+    logasap: false,
+    httpBufferRequest: false,
+    httpIgnoreProbes: false,
+    abortOnClose: false,
+  };
+}
+
+/** A defaults section holding HAProxy's documented defaults (the implicit one before any). */
+export function presetDefaults(loc: SourceLoc, name = ''): ProxyDraft {
+  return {
+    name,
+    kind: 'defaults',
+    fe: true,
+    be: true,
+    loc,
+    mode: 'tcp',
+    disabled: false,
+    timeouts: {},
+    logs: [],
+    options: defaultProxyOptions(),
+    binds: [],
+    maxconn: 0,
+    useBackends: [],
+    httpRequestRules: [],
+    servers: [],
+    defaultServer: defaultServerSettings(),
+    balance: { algo: 'roundrobin' },
+    hashType: { method: 'map-based', fn: 'sdbm', avalanche: false },
+    retries: 3,
+    httpReuse: 'safe',
+    fullconn: 0,
+    errorfiles: new Map(),
+  };
+}
+
+/**
+ * Creates a section from a defaults section the way HAProxy does (proxy.c proxy_defproxy_cpy):
+ * frontend-side settings are inherited only by proxies with the frontend capability, and
+ * backend-side ones only by proxies with the backend capability.
+ */
+export function inheritFrom(def: ProxyDraft, name: string, kind: ProxyDraft['kind'], loc: SourceLoc): ProxyDraft {
+  const fe = kind !== 'backend';
+  const be = kind !== 'frontend';
+  const p = presetDefaults(loc, name);
+  p.kind = kind;
+  p.fe = fe;
+  p.be = be;
+  p.mode = def.mode;
+  p.disabled = def.disabled;
+  p.options = { ...def.options };
+  if (def.options.forwardfor) {
+    p.options.forwardfor = { ...def.options.forwardfor };
+    if (def.options.forwardfor.except) p.options.forwardfor.except = { ...def.options.forwardfor.except };
+  }
+  if (def.httpConnMode) p.httpConnMode = def.httpConnMode;
+  p.httpReuse = def.httpReuse;
+  p.errorfiles = new Map(def.errorfiles);
+  p.logs = def.logs.map((l) => ({ ...l, loc: { ...l.loc } }));
+  p.defaultServer = { ...def.defaultServer, rawArgs: [...def.defaultServer.rawArgs] };
+  const t = def.timeouts;
+  if (fe) {
+    p.maxconn = def.maxconn;
+    copyTimeouts(p.timeouts, t, ['client', 'clientFin', 'tarpit', 'httpRequest', 'httpKeepAlive']);
+    if (def.defaultBackend) p.defaultBackend = { ...def.defaultBackend };
+    if (def.logFormat !== undefined) {
+      p.logFormat = def.logFormat;
+      if (def.logFormatOrigin) p.logFormatOrigin = def.logFormatOrigin;
+      if (def.logFormatLoc) p.logFormatLoc = def.logFormatLoc;
+    }
+  }
+  if (be) {
+    p.balance = { ...def.balance };
+    p.hashType = { ...def.hashType };
+    p.fullconn = def.fullconn;
+    p.retries = def.retries;
+    if (def.options.redispatch !== undefined) p.options.redispatch = def.options.redispatch;
+    copyTimeouts(p.timeouts, t, ['connect', 'server', 'serverFin', 'check', 'queue', 'tarpit', 'httpRequest', 'httpKeepAlive', 'tunnel']);
+  }
+  return p;
+}
+
+function copyTimeouts(dst: Timeouts, src: Timeouts, keys: Array<keyof Timeouts>): void {
+  for (const k of keys) if (src[k] !== undefined) dst[k] = src[k];
+}
+
+/** HAProxy's name for a proxy's type in messages (proxy.c proxy_cap_str). */
+export function proxyTypeStr(p: Pick<ProxyDraft, 'kind'>): string {
+  return p.kind === 'listen' ? 'proxy' : p.kind;
+}
+
+/** The section name used in messages such as "unknown keyword 'x' in 'backend' section". */
+export function sectionLabel(p: Pick<ProxyDraft, 'kind'>): string {
+  return p.kind;
+}
+
+/** Keeps the condition of a rule as tokens (compiled by the ACL engine). */
+export function conditionFrom(args: string[], index: number, loc: SourceLoc): ConditionSpec | undefined {
+  const w = args[index];
+  if (w !== 'if' && w !== 'unless') return undefined;
+  return { polarity: w, tokens: args.slice(index + 1), loc };
+}
+
+/** Characters HAProxy accepts in proxy, server and ACL names (tools.c invalid_char). */
+export function invalidChar(name: string): string | undefined {
+  for (const c of name) if (!/[A-Za-z0-9_.:-]/.test(c)) return c;
+  return undefined;
+}

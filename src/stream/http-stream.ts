@@ -6,8 +6,8 @@
 import { BodyKind, headerGet, type HtxHeaders, type HtxRequest, type HtxResponse } from '../htx/index.js';
 import { chunkEnd, chunkHeader, H1ErrorKind, lastChunk, serializeRequestHead, serializeResponseHead, type H1Hop } from '../proto/h1/index.js';
 import { Cause, errorPage, Phase, termState } from '../core/errors.js';
-import { newTimer, wheel, type Timer } from '../core/timer.js';
-import { AssignResult, type Backend, type Pending, type PendingQueue, type Server } from '../backend/index.js';
+import { wheel, type Timer } from '../core/timer.js';
+import { AssignResult, type Backend, type BalanceInput, type Pending, type PendingQueue, type Server } from '../backend/index.js';
 import { H1BackConn, type H1BackOwner } from '../mux/h1-back.js';
 import type { H1FrontConn } from '../mux/h1-front.js';
 import { applyForwardFor, localResponse } from '../http/index.js';
@@ -32,7 +32,7 @@ function isSafeMethod(m: string): boolean {
   return m === 'GET' || m === 'HEAD' || m === 'OPTIONS' || m === 'TRACE';
 }
 
-export class HttpStream implements H1BackOwner, Pending {
+export class HttpStream implements H1BackOwner, Pending, BalanceInput, Timer {
   st = St.Init;
   be: Backend | null = null;
   srv: Server | null = null;
@@ -60,8 +60,10 @@ export class HttpStream implements H1BackOwner, Pending {
   private prevSrv: Server | null = null;
   /** A retry on a fresh connection after a reused one was found closed was already used. */
   private freshRetryDone = false;
-  /** Waiting on the server's side: connect, response, queue, turn-around delay. */
-  private readonly timer: Timer;
+  // Timer: the stream's own deadline on the server side (connect, response, queue, turn-around).
+  expire = 0;
+  slot = -1;
+  private readonly timer: Timer = this;
   private timerFor: 'queue' | 'connect' | 'server' | 'retry' | 'tunnel' | 'none' = 'none';
   // Termination state and timing, for the log.
   cause: Cause = Cause.None;
@@ -89,7 +91,6 @@ export class HttpStream implements H1BackOwner, Pending {
     readonly req: HtxRequest,
   ) {
     this.tStart = Date.now();
-    this.timer = newTimer(() => this.onTimeout());
   }
 
   // ---- request phase ----
@@ -128,7 +129,7 @@ export class HttpStream implements H1BackOwner, Pending {
   private assign(): void {
     const be = this.be!;
     const avoid = this.prevSrv;
-    const { result, server } = be.assign(this.balanceInput(), avoid, this);
+    const { result, server } = be.assign(this, avoid, this);
     switch (result) {
       case AssignResult.Assigned:
         this.srv = server;
@@ -151,14 +152,15 @@ export class HttpStream implements H1BackOwner, Pending {
     }
   }
 
-  private balanceInput() {
-    const req = this.req;
-    const ip = this.front.clientIp;
-    return {
-      srcIp: ip,
-      uri: req.uri,
-      header: (l: string) => headerGet(req.headers, l),
-    };
+  // BalanceInput: what hashing algorithms read of the request, without allocating per request.
+  get srcIp(): string {
+    return this.front.clientIp;
+  }
+  get uri(): string {
+    return this.req.uri;
+  }
+  header(lname: string): string | undefined {
+    return headerGet(this.req.headers, lname);
   }
 
   /** Pending: a queue gave us a slot on `srv`. */
@@ -522,7 +524,7 @@ export class HttpStream implements H1BackOwner, Pending {
     wheel.arm(this.timer, ms);
   }
 
-  private onTimeout(): void {
+  onTimeout(): void {
     switch (this.timerFor) {
       case 'queue':
         if (this.st !== St.Queued) return;

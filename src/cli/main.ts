@@ -33,10 +33,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const { config, diagnostics } = await loadConfig(args.files, { env: process.env });
   printDiagnostics(diagnostics, args.quiet);
-  if (!config) {
-    if (args.check) process.stderr.write(`[ALERT]    (${process.pid}) : config : Fatal errors found in configuration.\n`);
-    return 1;
-  }
+  if (!config) return 1;
   if (args.check) {
     process.stdout.write('Configuration file is valid\n');
     return 0;

@@ -193,11 +193,6 @@ function cAtoi(s: string): number {
   return m ? Number(m[0]) : 0;
 }
 
-/** Renders an address the way HAProxy shows it in messages ("ip:port", "[ipv6]:port"). */
-export function formatInet(host: string, family: 0 | 4 | 6, port: number): string {
-  return family === 6 ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
 /**
  * Parses "<address>[/mask]" for `option forwardfor except` (tools.c str2net / str62net): an
  * IPv4 network with a dotted or CIDR mask, or an IPv6 network with a prefix length.

@@ -34,6 +34,7 @@ export function configPath(state: ParserState, file: string): string {
 export function checkErrorMessage(raw: Buffer): string | undefined {
   if (raw.length === 0) return undefined;
   const text = raw.toString('latin1');
+  // `end` is the offset of the empty line closing the headers.
   let end = -1;
   let sepLen = 0;
   for (let i = 0; i < text.length; i++) {
@@ -49,34 +50,32 @@ export function checkErrorMessage(raw: Buffer): string | undefined {
       break;
     }
   }
-  if (end < 0) return `unable to parse headers (error offset: ${text.length})`;
-  const head = text.slice(0, end);
-  const lines = head.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
-  if (lines[lines.length - 1] === '') lines.pop();
-  const sl = /^(HTTP\/\d\.\d) (\d{3})(?: .*)?$/.exec(lines[0] ?? '');
-  if (!sl) {
-    const m = /^\S*/.exec(lines[0] ?? '');
-    return `unable to parse headers (error offset: ${m ? Math.min(m[0].length, 8) : 0})`;
-  }
+  const headerError = (offset: number): string => `unable to parse headers (error offset: ${offset})`;
+  const lines = text.slice(0, end < 0 ? text.length : end).split('\n');
+  const first = (lines[0] ?? '').replace(/\r$/, '');
+  const sl = /^(HTTP\/\d\.\d) (\d+)(?: .*)?$/.exec(first);
+  if (!sl) return headerError(0);
+  // HAProxy's parser reports an incomplete header block with this offset.
+  if (end < 0) return headerError(-2);
   const status = Number(sl[2]);
   if (status < 200 && (status === 100 || status >= 102)) return `invalid http status code for an error message (${status})`;
   let clen: number | undefined;
   let chunked = false;
   let offset = lines[0].length + 1;
-  for (const line of lines.slice(1)) {
-    const colon = line.indexOf(':');
-    if (colon <= 0 || /[\s]/.test(line.slice(0, colon))) return `unable to parse headers (error offset: ${offset})`;
-    const name = line.slice(0, colon).toLowerCase();
-    const value = line.slice(colon + 1).trim();
+  for (const rawLine of lines.slice(1, -1)) {
+    const line = rawLine.replace(/\r$/, '');
+    const nameEnd = /^[!#$%&'*+.^_`|~0-9A-Za-z-]*/.exec(line)?.[0].length ?? 0;
+    if (nameEnd === 0 || line[nameEnd] !== ':') return headerError(offset + nameEnd);
+    const name = line.slice(0, nameEnd).toLowerCase();
+    const valueStart = nameEnd + 1 + (/^[ \t]*/.exec(line.slice(nameEnd + 1))?.[0].length ?? 0);
+    const value = line.slice(valueStart).trim();
     if (name === 'content-length') {
-      if (!/^\d+$/.test(value) || (clen !== undefined && clen !== Number(value))) {
-        return `unable to parse headers (error offset: ${offset + colon + 1})`;
-      }
+      if (!/^\d+$/.test(value) || (clen !== undefined && clen !== Number(value))) return headerError(offset + valueStart);
       clen = Number(value);
     } else if (name === 'transfer-encoding' && /(^|,)\s*chunked\s*$/i.test(value)) {
       chunked = true;
     }
-    offset += line.length + 1;
+    offset += rawLine.length + 1;
   }
   const payload = raw.length - (end + sepLen);
   const bodyless = status === 204 || status === 304;

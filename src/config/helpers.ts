@@ -16,13 +16,6 @@ export function tooManyArgs(ctx: KeywordContext, max: number, index = 0): boolea
   return true;
 }
 
-/** Same test, returning the message instead of reporting it (for parsers that return errors). */
-export function tooManyArgsMessage(args: string[], max: number, index = 0): string | undefined {
-  const extra = args[index + max + 1];
-  if (extra === undefined) return undefined;
-  return `'${args.slice(0, index + 1).join(' ')}' cannot handle unexpected argument '${extra}'.`;
-}
-
 /**
  * Reads an integer the way HAProxy's atol() does (so "10k" is 10 and "abc" is 0), and warns
  * when the text is not a plain integer, which HAProxy silently accepts.

@@ -30,6 +30,7 @@ export {
   registerBindOptions,
   registerServerOptions,
   registerConditionChecker,
+  registerLogFormatChecker,
   RuleError,
   type GlobalKeyword,
   type ProxyKeyword,
@@ -39,6 +40,7 @@ export {
   type BindOptionDef,
   type ServerOptionDef,
   type ConditionChecker,
+  type LogFormatChecker,
   type KeywordContext,
   type ProxyContext,
 } from './registry.js';

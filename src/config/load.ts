@@ -62,7 +62,6 @@ function newState(env: NodeJS.ProcessEnv): ParserState {
     defaultsSections: [],
     lastDefaults: presetDefaults(loc),
     resolvers: [],
-    nonGlobalSeen: false,
     defaultPath: { mode: 'current' },
     file: '',
   };
@@ -81,10 +80,8 @@ export async function parseSources(sources: Array<{ file: string; text: string }
     state.section = undefined;
     const r = readConfigText(text, file, state, cond, (args, loc) => handleStatement(state, args, loc));
     if (diags.filesWithErrors.has(file) || r === 'abort') diags.add(fileErrorsLine(file));
-    if (r === 'abort') {
-      diags.alert(FATAL_ERRORS_LINE);
-      return done();
-    }
+    // HAProxy exits right away on errors that abort parsing, without its "Fatal errors" line.
+    if (r === 'abort') return done();
   }
   if (diags.hasFatal()) {
     diags.alert(FATAL_ERRORS_LINE);
@@ -98,7 +95,8 @@ export async function parseSources(sources: Array<{ file: string; text: string }
   }
 
   const res = await resolveHostNames(state, opts.resolve ?? systemResolver);
-  if (res.parseErrors) {
+  if (res.parseErrorFiles.size > 0) {
+    for (const { file } of sources) if (res.parseErrorFiles.has(file)) diags.add(fileErrorsLine(file));
     diags.alert(FATAL_ERRORS_LINE);
     return done();
   }

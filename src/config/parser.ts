@@ -72,7 +72,6 @@ export function handleStatement(state: ParserState, rawArgs: string[], loc: Sour
   if (UNSUPPORTED_SECTIONS.has(word)) {
     report.alert(`section '${word}' is not supported yet by sluice.`);
     state.section = { kind: 'unsupported', keyword: word };
-    state.nonGlobalSeen = true;
     return 'continue';
   }
 
@@ -110,7 +109,6 @@ function openGlobal(ctx: KeywordContext): StatementResult {
 
 function openResolvers(ctx: KeywordContext): StatementResult {
   const { state, args, report, loc } = ctx;
-  state.nonGlobalSeen = true;
   const name = args[1];
   if (name === undefined) {
     report.alert('missing name for resolvers section.');
@@ -136,7 +134,6 @@ function openResolvers(ctx: KeywordContext): StatementResult {
 function openProxy(ctx: KeywordContext): StatementResult {
   const { state, args, report, loc } = ctx;
   const kind = args[0] as ProxyDraft['kind'];
-  state.nonGlobalSeen = true;
   let name = args[1] ?? '';
   let fromIdx = 2;
 
@@ -169,22 +166,23 @@ function openProxy(ctx: KeywordContext): StatementResult {
     name = '';
     fromIdx = 1;
   } else if (args.length > 2 && (args.length !== 4 || args[2] !== 'from')) {
-    report.alert(`'defaults' cannot handle unexpected argument '${args[args.length > 4 ? 4 : 2]}'.`);
-    return 'continue';
+    // HAProxy silently ignores these words; sluice says so.
+    report.warning(`'defaults' : unexpected argument '${args[args.length > 4 ? 4 : 2]}' is ignored.`);
   }
 
   let base: ProxyDraft;
   if (args[fromIdx] === 'from') {
     const target = args[fromIdx + 1];
     const candidates = state.defaultsSections.filter((d) => d.name === target);
-    const found = candidates[candidates.length - 1];
+    // Like HAProxy, the first section with that name is used (and a duplicate is an error).
+    const found = candidates[0];
     const label = kind === 'listen' ? 'proxy' : kind;
     if (!found) {
       report.alert(`defaults section '${target}' not found for ${label} '${name}'.`);
       return 'abort';
     }
     if (candidates.length > 1) {
-      const [a, b] = [candidates[candidates.length - 1], candidates[candidates.length - 2]];
+      const [a, b] = candidates;
       report.alert(
         `ambiguous defaults section name '${target}' referenced by ${label} '${name}' exists at least at ${a.loc.file}:${a.loc.line} and ${b.loc.file}:${b.loc.line}.`,
       );

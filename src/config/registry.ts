@@ -128,6 +128,12 @@ export interface ServerOptionDef {
  */
 export type ConditionChecker = (cond: ConditionSpec, ctx: ProxyContext) => string | undefined;
 
+/**
+ * Checks a log-format string once the log feature can compile them; returns an error text or
+ * undefined. Until one is registered, formats are stored unchecked.
+ */
+export type LogFormatChecker = (format: string, mode: 'http' | 'tcp') => string | undefined;
+
 const globalKeywords = new Map<string, GlobalKeyword>();
 const proxyKeywords = new Map<string, ProxyKeyword>();
 const resolversKeywords = new Map<string, ResolversKeyword>();
@@ -136,6 +142,7 @@ const httpRequestActions = new Map<string, HttpRequestActionDef>();
 const bindOptions = new Map<string, BindOptionDef>();
 const serverOptions = new Map<string, ServerOptionDef>();
 let conditionChecker: ConditionChecker | undefined;
+let logFormatChecker: LogFormatChecker | undefined;
 
 /** Adds or replaces keywords of the global section. */
 export function registerGlobalKeywords(defs: GlobalKeyword[]): void {
@@ -175,6 +182,15 @@ export function registerServerOptions(defs: ServerOptionDef[]): void {
 /** Installs the ACL engine's condition checker. */
 export function registerConditionChecker(fn: ConditionChecker): void {
   conditionChecker = fn;
+}
+
+/** Installs the log feature's log-format checker. */
+export function registerLogFormatChecker(fn: LogFormatChecker): void {
+  logFormatChecker = fn;
+}
+
+export function getLogFormatChecker(): LogFormatChecker | undefined {
+  return logFormatChecker;
 }
 
 export function findGlobalKeyword(name: string): GlobalKeyword | undefined {

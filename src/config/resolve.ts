@@ -23,12 +23,15 @@ interface Pending {
 
 /**
  * Resolves every pending host name. Returns which kinds of failures happened: failures on
- * bind/log/nameserver lines are configuration errors for HAProxy, failures on servers happen
- * when it initialises server addresses.
+ * bind/log/nameserver lines are parsing errors for HAProxy (it resolves them while reading the
+ * file, listed here by file), failures on servers happen when it initialises server addresses.
  */
-export async function resolveHostNames(state: ParserState, resolver: HostResolver): Promise<{ parseErrors: boolean; serverErrors: boolean }> {
+export async function resolveHostNames(
+  state: ParserState,
+  resolver: HostResolver,
+): Promise<{ parseErrorFiles: Set<string>; serverErrors: boolean }> {
   const diags = state.diags;
-  let parseErrors = false;
+  const parseErrorFiles = new Set<string>();
   let serverErrors = false;
   const pending: Pending[] = [];
   const inet = (a: InetAddress, onFail: () => void): void => {
@@ -47,7 +50,7 @@ export async function resolveHostNames(state: ParserState, resolver: HostResolve
   for (const p of state.proxies) {
     for (const b of p.binds) {
       inet(b.addr, () => {
-        parseErrors = true;
+        parseErrorFiles.add(b.loc.file);
         diags.alert(`'bind' : invalid address: '${b.addr.fqdn}' in '${b.text}'`, b.loc);
       });
     }
@@ -61,7 +64,7 @@ export async function resolveHostNames(state: ParserState, resolver: HostResolve
   for (const r of state.resolvers) {
     for (const ns of r.nameservers) {
       inet(ns.addr, () => {
-        parseErrors = true;
+        parseErrorFiles.add(ns.loc.file);
         diags.alert(`'nameserver ${ns.name}' : invalid address: '${ns.addr.fqdn}' in '${ns.addr.fqdn}:${ns.addr.port}'`, ns.loc);
       });
     }
@@ -82,7 +85,7 @@ export async function resolveHostNames(state: ParserState, resolver: HostResolve
           target.family = family;
         },
         fail() {
-          parseErrors = true;
+          parseErrorFiles.add(target.loc.file);
           const key = `${target.loc.file}:${target.loc.line}`;
           if (reported.has(key)) return;
           reported.add(key);
@@ -108,5 +111,5 @@ export async function resolveHostNames(state: ParserState, resolver: HostResolve
     if (a) pending[i].apply(a.address, a.family);
     else pending[i].fail();
   });
-  return { parseErrors, serverErrors };
+  return { parseErrorFiles, serverErrors };
 }

@@ -145,8 +145,6 @@ export interface ParserState {
   lastDefaults: ProxyDraft;
   resolvers: ResolversDraft[];
   section?: CurrentSection;
-  /** Whether a section other than global was already seen (HAProxy's position diagnostic). */
-  nonGlobalSeen: boolean;
   /** Base directory for relative file names (`default-path`). */
   defaultPath: { mode: 'current' | 'config' | 'parent' | 'origin'; origin?: string };
   /** The file being read. */
@@ -266,11 +264,6 @@ function copyTimeouts(dst: Timeouts, src: Timeouts, keys: Array<keyof Timeouts>)
 /** HAProxy's name for a proxy's type in messages (proxy.c proxy_cap_str). */
 export function proxyTypeStr(p: Pick<ProxyDraft, 'kind'>): string {
   return p.kind === 'listen' ? 'proxy' : p.kind;
-}
-
-/** The section name used in messages such as "unknown keyword 'x' in 'backend' section". */
-export function sectionLabel(p: Pick<ProxyDraft, 'kind'>): string {
-  return p.kind;
 }
 
 /** Keeps the condition of a rule as tokens (compiled by the ACL engine). */

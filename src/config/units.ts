@@ -1,9 +1,6 @@
 // Numbers, times and sizes as HAProxy reads them (configuration.txt 2.5; tools.c parse_time_err,
 // parse_size_err). Times are returned in milliseconds, sizes in bytes.
 
-/** Largest timer HAProxy accepts: 2^31-1 ms (~24.8 days). */
-export const TIME_MAX_MS = 0x7fffffff;
-
 export type TimeUnit = 'us' | 'ms' | 's' | 'm' | 'h' | 'd';
 
 /** Outcome of reading a time value. */
@@ -110,11 +107,6 @@ export function atol(str: string): number {
   if (!m || m[2] === '') return 0;
   const n = Number(m[2]);
   return m[1] === '-' ? -n : n;
-}
-
-/** atoi() with C's 32-bit wrap-around, for the keywords HAProxy reads with atoi(). */
-export function atoi(str: string): number {
-  return atol(str) | 0;
 }
 
 /** True when `str` is a plain decimal integer, optionally signed. */

@@ -6,6 +6,7 @@
 import { balanceNeedsHttp } from './balance.js';
 import { TCP_LOG_FORMAT, tcpFallback } from './logs.js';
 import { HTTP_ONLY_OPTIONS } from './options.js';
+import { getLogFormatChecker } from './registry.js';
 import { proxyTypeStr, type ParserState, type ProxyDraft } from './state.js';
 
 /** Runs the check-time validation; diagnostics go to state.diags. */
@@ -25,6 +26,7 @@ export function validateConfig(state: ParserState): void {
     checkBackendRefs(state, p);
     checkTimeouts(state, p);
     checkServerNames(state, p);
+    checkLogFormat(state, p);
     if (p.fe && p.logs.length === 0 && p.logFormat !== undefined) {
       diags.warning(`log format ignored for ${proxyTypeStr(p)} '${p.name}' since it has no log address.`);
     }
@@ -118,6 +120,16 @@ function checkTimeouts(state: ParserState, p: ProxyDraft): void {
   // Historically, the tarpit and queue timeouts were taken from the connect timeout.
   if (t.tarpit === undefined && t.connect !== undefined) t.tarpit = t.connect;
   if (p.be && t.queue === undefined && t.connect !== undefined) t.queue = t.connect;
+}
+
+/** Custom log formats are compiled by the log feature when it provides a checker. */
+function checkLogFormat(state: ParserState, p: ProxyDraft): void {
+  const checker = getLogFormatChecker();
+  if (!checker || !p.fe || p.logFormat === undefined || p.logFormatOrigin !== 'log-format') return;
+  const err = checker(p.logFormat, p.mode);
+  if (err === undefined) return;
+  const at = p.logFormatLoc ? `${p.logFormatLoc.file}:${p.logFormatLoc.line}` : `${p.loc.file}:${p.loc.line}`;
+  state.diags.alert(`Parsing [${at}]: failed to parse log-format : ${err}.`);
 }
 
 /** Settings that need HTTP are dropped, with a warning, from TCP proxies. */

@@ -3,8 +3,20 @@
 // event log for state changes.
 
 import type { GlobalConfig, ProxyConfig } from '../config/model.js';
-import { compileLogFormat, formatConnectLog, formatLogLine, Logger, type LogFormat, type LogRecord } from '../log/index.js';
+import { registerLogFormatChecker } from '../config/index.js';
+import { compileLogFormat, formatConnectLog, formatLogLine, Logger, LogFormatError, type LogFormat, type LogRecord } from '../log/index.js';
 import type { TrafficLogger } from './frontend.js';
+
+// A `log-format` that the log module cannot compile is a configuration error, found by -c too.
+registerLogFormatChecker((fmt) => {
+  try {
+    compileLogFormat(fmt);
+    return undefined;
+  } catch (err) {
+    if (err instanceof LogFormatError) return err.message;
+    throw err;
+  }
+});
 
 /** Where process-wide events go (server state changes, "no server available"). */
 export interface EventLog {

@@ -29,6 +29,8 @@ export class H1FrontConn implements FrontConn, H1ParserEvents {
   clientEnded = false;
   /** The connection is a tunnel now (after 101 or CONNECT). */
   tunnel = false;
+  /** Reading and dropping the end of a request already answered. */
+  draining = false;
   readonly timer: Timer;
   /** What the timer is waiting for, to choose the right reaction. */
   private waitingFor: 'head' | 'keepalive' | 'client' | 'none' = 'none';
@@ -125,6 +127,10 @@ export class H1FrontConn implements FrontConn, H1ParserEvents {
 
   private onSocketEnd(): void {
     this.clientEnded = true;
+    if (this.draining) {
+      this.close();
+      return;
+    }
     if (this.stream !== null) {
       this.stream.onClientEnd();
       return;
@@ -161,7 +167,7 @@ export class H1FrontConn implements FrontConn, H1ParserEvents {
       }
       case 'client':
         if (this.stream !== null) this.stream.onClientTimeout();
-        else this.close(false);
+        else this.close();
         return;
     }
   }
@@ -182,7 +188,8 @@ export class H1FrontConn implements FrontConn, H1ParserEvents {
   onResponse(_res: HtxResponse): void {}
 
   onData(data: Buffer): void {
-    this.stream?.onRequestData(data);
+    if (this.stream !== null) this.stream.onRequestData(data);
+    else if (this.draining) this.armClient();
   }
 
   onTrailers(t: HtxHeaders): void {
@@ -190,7 +197,15 @@ export class H1FrontConn implements FrontConn, H1ParserEvents {
   }
 
   onEnd(): void {
-    this.stream?.onRequestEnd();
+    if (this.stream !== null) {
+      this.stream.onRequestEnd();
+    } else if (this.draining) {
+      this.draining = false;
+      // Leave the parser's callback before starting on what follows.
+      queueMicrotask(() => {
+        if (!this.closed && this.stream === null) this.goIdle();
+      });
+    }
   }
 
   onError(kind: H1ErrorKind, _reason: string): void {
@@ -244,11 +259,22 @@ export class H1FrontConn implements FrontConn, H1ParserEvents {
     if (this.stream !== s) return;
     this.stream = null;
     if (close || this.closeAfter || this.clientEnded || this.tunnel || this.fe.ctx.stopping ||
-        (this.parser.state !== H1State.Done && this.parser.state !== H1State.Head)) {
-      // A request whose body was not read to its end leaves the connection out of sync.
+        this.parser.state === H1State.Error) {
       this.close();
       return;
     }
+    if (this.parser.state !== H1State.Done && this.parser.state !== H1State.Head) {
+      // The response went out before the request ended (a local answer, an early response):
+      // the rest of the request body is read and dropped, then the connection goes on.
+      this.draining = true;
+      this.armClient();
+      return;
+    }
+    this.goIdle();
+  }
+
+  /** Waits for the next request (keep-alive), running a pipelined one if it already arrived. */
+  private goIdle(): void {
     this.idleSince = Date.now();
     this.reqStart = 0;
     const t = this.fe.config.timeouts;

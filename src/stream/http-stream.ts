@@ -217,9 +217,15 @@ export class HttpStream implements H1BackOwner, Pending, BalanceInput, Timer {
     const srv = this.srv!;
     this.st = St.WaitResponse;
     conn.attach(this, this.req.method);
+    // A chunked HTTP/1.0 request cannot be followed by another on the same server connection;
+    // the 1.0 server closes after it without being told.
+    const chunked10 = this.req.version === 10 && this.req.bodyKind === BodyKind.Chunked;
+    if (chunked10) this.closeServer = true;
+    const close = this.closeServer || !srv.pool.wouldKeep(conn);
     const hop: H1Hop = {
-      close: this.closeServer || !srv.pool.wouldKeep(conn),
-      keepAlive: false,
+      close: close && !chunked10,
+      // An HTTP/1.0 request keeps its version; it must ask for keep-alive explicitly.
+      keepAlive: !close && this.req.version === 10,
       framing: this.reqFraming,
       contentLength: this.req.contentLength,
     };
@@ -315,7 +321,7 @@ export class HttpStream implements H1BackOwner, Pending, BalanceInput, Timer {
     if (res.status < 200 && res.bodyKind !== BodyKind.Tunnel) {
       // Interim responses (100 Continue, 103) go to HTTP/1.1 clients as they come.
       if (this.req.version >= 11) {
-        const head = serializeResponseHead(res, { close: false, keepAlive: false, framing: BodyKind.None, contentLength: -1 }, 11);
+        const head = serializeResponseHead(res, { close: false, keepAlive: false, framing: BodyKind.None, contentLength: -1 });
         this.bytesOut += head.length;
         front.write(head);
       }
@@ -343,7 +349,7 @@ export class HttpStream implements H1BackOwner, Pending, BalanceInput, Timer {
       framing,
       contentLength: res.contentLength,
     };
-    const head = serializeResponseHead(res, hop, clientV);
+    const head = serializeResponseHead(res, hop);
     this.bytesOut += head.length;
     const ok = front.write(head);
     if (framing === BodyKind.Tunnel) {
@@ -600,8 +606,14 @@ export class HttpStream implements H1BackOwner, Pending, BalanceInput, Timer {
 
   /** Answers with HAProxy's error page for `status` and ends the stream. */
   private answerError(status: number, cause: Cause, phase: Phase): void {
-    const page = this.be?.config.errorfiles.get(status) ?? this.front.fe.config.errorfiles.get(status) ?? errorPage(status).raw;
-    this.answerLocal(page, status, cause, phase, errorPage(status).close);
+    const custom = this.be?.config.errorfiles.get(status) ?? this.front.fe.config.errorfiles.get(status);
+    if (custom) {
+      // An errorfile without Content-Length is delimited by the close of the connection.
+      const unframed = closeDelimited(custom);
+      this.answerLocal(unframed ?? custom, status, cause, phase, errorPage(status).close || unframed !== null);
+      return;
+    }
+    this.answerLocal(errorPage(status).raw, status, cause, phase, errorPage(status).close);
   }
 
   /** Sends a complete response produced by the proxy itself and ends the stream. */
@@ -614,8 +626,8 @@ export class HttpStream implements H1BackOwner, Pending, BalanceInput, Timer {
     this.countStatus(status);
     this.bytesOut += raw.length;
     this.front.write(raw);
-    // A request whose body is still coming cannot be followed by another on this connection.
-    if (close || !this.reqEnded) this.closeClient = true;
+    // A request body still coming is read and dropped by the front connection, which then goes on.
+    if (close) this.closeClient = true;
     this.finish(cause, phase);
   }
 
@@ -684,4 +696,23 @@ export class HttpStream implements H1BackOwner, Pending, BalanceInput, Timer {
     if (fe.config.options.dontlognull && status < 0) return;
     fe.logger.traffic(buildHttpLogRecord(null, front, status, termState(cause, phase)));
   }
+}
+
+const unframedErrorfiles = new WeakMap<Buffer, Buffer | null>();
+
+/**
+ * For an errorfile without Content-Length: the same response announcing `connection: close`,
+ * as HAProxy sends it; null when the file has a length. Computed once per file.
+ */
+function closeDelimited(raw: Buffer): Buffer | null {
+  let v = unframedErrorfiles.get(raw);
+  if (v === undefined) {
+    const end = raw.indexOf('\r\n\r\n');
+    const head = raw.subarray(0, end < 0 ? raw.length : end).toString('latin1');
+    v = /\ncontent-length:/i.test(head) || end < 0
+      ? null
+      : Buffer.concat([raw.subarray(0, end), Buffer.from('\r\nconnection: close'), raw.subarray(end)]);
+    unframedErrorfiles.set(raw, v);
+  }
+  return v;
 }

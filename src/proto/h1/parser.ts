@@ -257,13 +257,12 @@ export class H1Parser {
       const first = data[p]!;
       if (first === SP || first === HT) {
         // obs-fold: replace the folding by a space in the previous value (RFC 9112 5.2).
+        // As HAProxy, the line break bytes become spaces and the continuation is kept as is.
         if (out.length === 0) return 'folded line without a header';
-        let a = p;
-        while (a < lineEnd && (data[a] === SP || data[a] === HT)) a++;
-        const more = latin1(data, a, trimEndWs(data, a, lineEnd));
-        const err = checkValue(data, a, lineEnd);
+        const err = checkValue(data, p, lineEnd);
         if (err) return err;
-        out[out.length - 1] = out[out.length - 1] + ' ' + more;
+        const brk = p >= 2 && data[p - 2] === CR ? '  ' : ' ';
+        out[out.length - 1] = out[out.length - 1] + brk + latin1(data, p, trimEndWs(data, p, lineEnd));
         p = eol + 1;
         continue;
       }
@@ -277,7 +276,8 @@ export class H1Parser {
       const err = checkValue(data, a, b);
       if (err) return err;
       out.push(name, latin1(data, a, b));
-      if (++count > this.limits.maxHeaders) return 'too many headers';
+      // HAProxy's tune.http.maxhdr counts the end-of-headers marker too.
+      if (++count >= this.limits.maxHeaders) return 'too many headers';
       p = eol + 1;
     }
     return null;
@@ -346,6 +346,7 @@ export class H1Parser {
     }
     if (hosts > 1) return this.headError('several Host headers');
     if (hosts === 0 && version === 11) return this.headError('missing Host header');
+    if (hosts === 1 && !authorityMatchesHost(uri, headers)) return this.headError('authority differs from Host');
     if (te) {
       // Transfer-Encoding wins over Content-Length (which is removed) and must end in chunked
       // for a request; the connection closes after such an ambiguous message (RFC 9112 6.3).
@@ -636,4 +637,27 @@ function endsWithChunked(v: string): boolean {
   const parts = v.split(',');
   const last = parts[parts.length - 1]!.trim().toLowerCase();
   return last === 'chunked';
+}
+
+/**
+ * For an absolute-form target ("http://a.b/x"), the authority must equal the Host header
+ * (case-insensitive), as HAProxy requires; other forms always match.
+ */
+function authorityMatchesHost(uri: string, headers: HtxHeaders): boolean {
+  const sep = uri.indexOf('://');
+  if (sep <= 0 || uri.charCodeAt(0) === 47) return true;
+  const start = sep + 3;
+  let end = start;
+  while (end < uri.length) {
+    const c = uri.charCodeAt(end);
+    if (c === 47 || c === 63 || c === 35) break;
+    end++;
+  }
+  let auth = uri.slice(start, end);
+  const at = auth.lastIndexOf('@');
+  if (at >= 0) auth = auth.slice(at + 1);
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i]!.length === 4 && headers[i]!.toLowerCase() === 'host') return headers[i + 1]!.toLowerCase() === auth.toLowerCase();
+  }
+  return true;
 }

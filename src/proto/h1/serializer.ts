@@ -41,15 +41,15 @@ export function reasonPhrase(status: number): string {
   return STATUS_TEXT[status] ?? 'Unknown';
 }
 
-/** The request head for an HTTP/1.1 server. */
+/** The request head for an HTTP/1.x server; the request keeps its version (1.0 stays 1.0, as HAProxy). */
 export function serializeRequestHead(req: HtxRequest, hop: H1Hop): string {
-  return req.method + ' ' + req.uri + ' HTTP/1.1\r\n' + serializeFields(req.headers, hop) + '\r\n';
+  const v = req.version === 10 ? ' HTTP/1.0\r\n' : ' HTTP/1.1\r\n';
+  return req.method + ' ' + req.uri + v + serializeFields(req.headers, hop) + '\r\n';
 }
 
-/** The response head for an HTTP/1.x client (`clientVersion` 10 or 11). */
-export function serializeResponseHead(res: HtxResponse, hop: H1Hop, clientVersion: number): string {
-  const v = clientVersion < 11 ? 'HTTP/1.0 ' : 'HTTP/1.1 ';
-  return v + res.status + ' ' + (res.reason || reasonPhrase(res.status)) + '\r\n' + serializeFields(res.headers, hop) + '\r\n';
+/** The response head for an HTTP/1.x client: always an HTTP/1.1 status line, as HAProxy. */
+export function serializeResponseHead(res: HtxResponse, hop: H1Hop): string {
+  return 'HTTP/1.1 ' + res.status + ' ' + (res.reason || reasonPhrase(res.status)) + '\r\n' + serializeFields(res.headers, hop) + '\r\n';
 }
 
 function serializeFields(h: HtxHeaders, hop: H1Hop): string {
@@ -70,8 +70,13 @@ function serializeFields(h: HtxHeaders, hop: H1Hop): string {
         break;
       case 14:
         if (n.toLowerCase() === 'content-length') {
+          // A bodyless message (HEAD answer, 304) keeps the length it announces.
+          if (hop.framing === BodyKind.None) break;
           if (hop.framing !== BodyKind.Length || hasCl) continue;
           hasCl = true;
+          // The parsed length, never a list such as "3, 3" that the next hop could read otherwise.
+          out += n + ': ' + hop.contentLength + '\r\n';
+          continue;
         }
         break;
       case 16:
@@ -79,6 +84,7 @@ function serializeFields(h: HtxHeaders, hop: H1Hop): string {
         break;
       case 17:
         if (n.toLowerCase() === 'transfer-encoding') {
+          if (hop.framing === BodyKind.None) break;
           if (hop.framing !== BodyKind.Chunked) continue;
           hasTe = true;
         }

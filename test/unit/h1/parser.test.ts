@@ -182,10 +182,10 @@ test('Transfer-Encoding wins over Content-Length, which is removed, and forces c
   assert.equal(o.body, 'abc');
 });
 
-test('obs-fold is replaced by a space', () => {
+test('obs-fold: the line break becomes spaces, as HAProxy', () => {
   const o = run(true, [Buffer.from('GET / HTTP/1.1\r\nHost: h\r\nX-Long: a\r\n  b\r\n\r\n')]);
   assert.equal(o.error, '');
-  assert.deepEqual((o.heads[0] as HtxRequest).headers, ['Host', 'h', 'X-Long', 'a b']);
+  assert.deepEqual((o.heads[0] as HtxRequest).headers, ['Host', 'h', 'X-Long', 'a    b']);
 });
 
 test('bare LF line endings are accepted', () => {
@@ -218,6 +218,7 @@ const BAD_REQUESTS: Array<[string, string, H1ErrorKind]> = [
   ['garbage', 'GARBAGE\r\n\r\n', H1ErrorKind.Syntax],
   ['NUL in value', 'GET / HTTP/1.1\r\nHost: h\r\nX: a\0b\r\n\r\n', H1ErrorKind.Syntax],
   ['bare CR in value', 'GET / HTTP/1.1\r\nHost: h\r\nX: a\rb\r\n\r\n', H1ErrorKind.Syntax],
+  ['absolute-form authority differs from Host', 'GET http://a.example/ HTTP/1.1\r\nHost: b.example\r\n\r\n', H1ErrorKind.Syntax],
   ['bad chunk size', 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', H1ErrorKind.Framing],
   ['chunk data too long', 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n0\r\n\r\n', H1ErrorKind.Framing],
   ['huge chunk size', 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n', H1ErrorKind.Framing],

@@ -26,10 +26,22 @@ test('framing headers follow the hop framing', () => {
   assert.equal(chunked, 'GET /x HTTP/1.1\r\nHost: h\r\ntransfer-encoding: chunked\r\n\r\n');
 });
 
-test('response head for an HTTP/1.0 keep-alive client', () => {
+test('response head for an HTTP/1.0 keep-alive client: an HTTP/1.1 status line, as HAProxy', () => {
   const res: HtxResponse = { status: 200, reason: 'OK', version: 11, headers: ['Content-Length', '2'], bodyKind: BodyKind.Length, contentLength: 2, wantClose: false };
-  const s = serializeResponseHead(res, { close: false, keepAlive: true, framing: BodyKind.Length, contentLength: 2 }, 10);
-  assert.equal(s, 'HTTP/1.0 200 OK\r\nContent-Length: 2\r\nconnection: keep-alive\r\n\r\n');
+  const s = serializeResponseHead(res, { close: false, keepAlive: true, framing: BodyKind.Length, contentLength: 2 });
+  assert.equal(s, 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nconnection: keep-alive\r\n\r\n');
+});
+
+test('Content-Length is rewritten with the parsed value, and kept on bodyless answers', () => {
+  const res: HtxResponse = { status: 200, reason: 'OK', version: 11, headers: ['Content-Length', '3, 3'], bodyKind: BodyKind.Length, contentLength: 3, wantClose: false };
+  assert.equal(serializeResponseHead(res, { close: false, keepAlive: false, framing: BodyKind.Length, contentLength: 3 }), 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n');
+  const head: HtxResponse = { ...res, headers: ['Content-Length', '50'], bodyKind: BodyKind.None };
+  assert.equal(serializeResponseHead(head, { close: false, keepAlive: false, framing: BodyKind.None, contentLength: -1 }), 'HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n');
+});
+
+test('an HTTP/1.0 request keeps its version towards the server', () => {
+  const r = { ...req(['Host', 'h']), version: 10 };
+  assert.equal(serializeRequestHead(r, { close: false, keepAlive: true, framing: BodyKind.None, contentLength: -1 }), 'GET /x HTTP/1.0\r\nHost: h\r\nconnection: keep-alive\r\n\r\n');
 });
 
 test('last chunk with trailers', () => {

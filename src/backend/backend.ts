@@ -48,6 +48,8 @@ export class Backend {
     this.lbBackup = createLbAlgorithm(config.balance, config.hashType);
     this.servers = config.servers.map((s) => new Server(s, this));
     for (const s of this.servers) if (s.usable) this.lbOf(s).add(s);
+    this.lbActive.initDone?.();
+    this.lbBackup.initDone?.();
   }
 
   private lbOf(s: Server): LbAlgorithm {

@@ -80,7 +80,8 @@ export function parseLogLine(ctx: KeywordContext, logs: LogTargetDraft[], global
     len = n;
     cur += 2;
   }
-  let format: LogFormatKind = 'rfc3164';
+  // Without `format`, HAProxy frames lines in its "local" format (no hostname: no log-send-hostname).
+  let format: LogFormatKind = 'local';
   if (args[cur] === 'format') {
     const f = args[cur + 1] ?? '';
     if (!(LOG_FORMATS as string[]).includes(f)) return `unknown log format '${f}'`;

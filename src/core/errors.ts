@@ -37,6 +37,10 @@ export function termState(cause: Cause, phase: Phase): string {
 interface ErrorPage {
   /** Whole response, ready to write on an HTTP/1.x connection. */
   raw: Buffer;
+  /** The same announcing `connection: close`, for when the connection must close after it. */
+  rawClose: Buffer;
+  /** The head alone, for an answer to HEAD. */
+  head: Buffer;
   /** The connection closes after it (400, 408). */
   close: boolean;
   body: string;
@@ -78,7 +82,8 @@ function build(status: number): ErrorPage {
   const head = close
     ? `HTTP/1.1 ${status} ${reason}\r\nContent-length: ${body.length}\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n`
     : `HTTP/1.1 ${status} ${reason}\r\ncontent-length: ${body.length}\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n`;
-  return { raw: Buffer.from(head + body, 'latin1'), close, body };
+  const headClose = close ? head : head.slice(0, -2) + 'connection: close\r\n\r\n';
+  return { raw: Buffer.from(head + body, 'latin1'), rawClose: Buffer.from(headClose + body, 'latin1'), head: Buffer.from(head, 'latin1'), close, body };
 }
 
 /** HAProxy's default error page for `status` (built once, shared). */

@@ -9,12 +9,13 @@ import { reasonPhrase } from '../proto/h1/index.js';
  * A complete HTTP/1.1 response for `http-request return`, built once per rule at start-up
  * when it has no dynamic parts.
  */
-export function localResponse(status: number, contentType: string | undefined, body: string | undefined, headers: ReadonlyArray<readonly [string, string]>): Buffer {
+export function localResponse(status: number, contentType: string | undefined, body: string | undefined, headers: ReadonlyArray<readonly [string, string]>, headOnly = false): Buffer {
   const payload = body !== undefined ? Buffer.from(body, 'utf8') : Buffer.alloc(0);
   let head = `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n`;
   if (contentType !== undefined && payload.length > 0) head += `content-type: ${contentType}\r\n`;
   for (const [n, v] of headers) head += `${n}: ${v}\r\n`;
   head += `content-length: ${payload.length}\r\n\r\n`;
+  if (headOnly) return Buffer.from(head, 'latin1');
   return Buffer.concat([Buffer.from(head, 'latin1'), payload]);
 }
 

@@ -1,103 +1,144 @@
-// `balance roundrobin`: smooth weighted round robin with dynamic weights.
+// `balance roundrobin`: HAProxy's fast weighted round robin ("fwrr"), reproduced so that the same
+// servers, weights and events give the same sequence of servers as HAProxy 2.6.
 //
-// Each server owns a sequence of "periods" on a virtual time axis, of length 1/weight; a full
-// cycle of the farm (total weight picks) advances virtual time by exactly 1. A server is eligible
-// once its next period has started, and among eligible servers the one whose period ends first
-// wins (earliest eligible deadline first). This interleaves servers in proportion to their
-// weights (5:1:1 gives A B A A C A A) and gives each server exactly its weight over every full
-// cycle while the farm is stable. Two heaps (waiting by start, eligible by deadline) make a pick
-// O(log n); a server joining, leaving or changing weight only touches its own entry.
+// The model. Weights are on the internal scale (user weight x 16). A "time range" spans
+// `currWeight` positions; `currPos` advances by one per pick. Each server has a next position
+// `npos`; when picked, it moves forward by its step (total weight / own weight, the remainder
+// carried in `rweight`), so a server of weight w comes back w times per range. Servers live in
+// one of three ordered sets:
+//   init  servers not yet placed in this range, heaviest first: they fill the holes (a pick where
+//         no placed server is due yet), which is what spreads light servers through the range;
+//   curr  placed servers, by next position (ties: heavier first, then first queued);
+//   next  servers whose next position falls beyond the range, heaviest first.
+// When curr and init are both empty, init and next swap and a new range starts at `currWeight`
+// (the weight total of that moment): positions are forgotten and servers are placed again.
 //
-// Positions are `base + k / w` with integer k, so that in a stable farm every comparison is
-// between correctly rounded quotients of small integers, which are equal exactly when the
-// fractions are: the schedule is exact, not approximately fair.
+// Order inside a set is (key, insertion order), as HAProxy's ebtrees keep duplicates in the order
+// they were inserted; that insertion order decides ties and is part of the observable sequence.
+// Positions, steps and keys are computed with the C unsigned 32-bit arithmetic HAProxy uses, so
+// that even the odd corners (a weight change late in a range) land where HAProxy lands.
+//
+// A pick costs O(log n): a heap peek, a pop and a push. Full servers are taken out as they come up
+// (they lose that turn) and put back at the end of the pick, as HAProxy does.
 
 import { IndexedHeap, type HeapItem } from './heap.js';
 import type { LbAlgorithm, LbServer } from './types.js';
-import { scaledWeight } from './weight.js';
+import { BE_WEIGHT_SCALE, SRV_EWGHT_MAX, SRV_UWGHT_RANGE, scaledWeight } from './weight.js';
 
-interface RrEntry extends HeapItem {
+interface FwrrEntry extends HeapItem {
   readonly srv: LbServer;
-  /** Internal weight; 0 = drained, in no heap. */
-  w: number;
-  /** Virtual time from which this server's periods are counted. */
-  base: number;
-  /** Periods consumed since `base`. */
-  k: number;
-  /** Start of the next period, base + k / w: eligible when s <= now. */
-  s: number;
-  /** End of the next period, base + (k + 1) / w. */
-  d: number;
-  /** 0: in no heap, 1: waiting, 2: eligible. */
-  where: number;
+  /** Between add() and remove(). */
+  added: boolean;
+  /** Committed internal weight (HAProxy's cur_eweight); 0 while not usable. */
+  cur: number;
+  /** Next and last positions, and the carried remainder of the step (all unsigned 32-bit). */
+  npos: number;
+  lpos: number;
+  rweight: number;
+  /** Sort key in its set (unsigned 32-bit) and insertion stamp that orders equal keys. */
+  key: number;
+  seq: number;
+  /** The set it was last queued in (null once taken down); only meaningful between picks. */
+  tree: FwrrTree | null;
 }
 
-/** Virtual time is shifted back by a whole number of cycles past this point, to keep precision. */
-const REBASE_AT = 2 ** 20;
+type FwrrTree = IndexedHeap<FwrrEntry>;
+
+function newTree(): FwrrTree {
+  return new IndexedHeap<FwrrEntry>((a, b) => (a.key !== b.key ? a.key < b.key : a.seq < b.seq));
+}
+
+/** C `unsigned int` wrap-around. */
+function u32(x: number): number {
+  return x >>> 0;
+}
 
 export class RoundRobin implements LbAlgorithm {
-  private readonly entries = new Map<LbServer, RrEntry>();
-  private readonly waiting = new IndexedHeap<RrEntry>((a, b) =>
-    a.s !== b.s ? a.s < b.s : a.srv.id < b.srv.id,
-  );
-  private readonly eligible = new IndexedHeap<RrEntry>((a, b) =>
-    a.d !== b.d ? a.d < b.d : a.w !== b.w ? a.w > b.w : a.srv.id < b.srv.id,
-  );
-  /** Servers taken out during a pick (full or avoided), put back at its end. */
-  private readonly scratch: RrEntry[] = [];
+  /** Kept across remove()/add(): HAProxy keeps a down server's last position and remainder. */
+  private readonly entries = new WeakMap<LbServer, FwrrEntry>();
+  private readonly curr = newTree();
+  private init = newTree();
+  private next = newTree();
+  private currPos = 0;
+  private currWeight = 0;
+  private nextWeight = 0;
   private used = 0;
-  private tot = 0;
-  /** Virtual time is vtBase + picks / tot, `picks` counting since tot last changed. */
-  private vtBase = 0;
-  private picks = 0;
-
-  /** `rebaseAt` (tests only) is the virtual time past which positions are shifted back. */
-  constructor(private readonly rebaseAt: number = REBASE_AT) {}
+  private seq = 0;
+  /**
+   * True until the first event that is not add(): servers added meanwhile form the initial farm,
+   * placed as HAProxy places the servers that are up at startup (all in init, no positions).
+   */
+  private pristine = true;
+  /** Servers taken out during a pick (full or avoided), put back at its end. */
+  private readonly extracted: FwrrEntry[] = [];
 
   get size(): number {
     return this.used;
   }
 
+  /**
+   * Ends the initial phase: servers added from now on are servers coming up, placed relative to
+   * the current position. Any pick, remove or weight change ends it too.
+   */
+  initDone(): void {
+    this.pristine = false;
+  }
+
   add(srv: LbServer): void {
-    if (this.entries.has(srv)) return;
-    const e: RrEntry = { srv, w: 0, base: 0, k: 0, s: 0, d: 0, where: 0, hpos: -1 };
-    this.entries.set(srv, e);
+    let e = this.entries.get(srv);
+    if (e === undefined) {
+      e = { srv, added: false, cur: 0, npos: 0, lpos: 0, rweight: 0, key: 0, seq: 0, tree: null, hpos: -1 };
+      this.entries.set(srv, e);
+    }
+    if (e.added) return;
+    e.added = true;
     const w = scaledWeight(srv);
-    if (w > 0) this.join(e, w);
+    if (w > 0) this.up(e, w);
   }
 
   remove(srv: LbServer): void {
+    this.pristine = false;
     const e = this.entries.get(srv);
-    if (!e) return;
-    if (e.w > 0) this.leave(e);
-    this.entries.delete(srv);
+    if (e === undefined || !e.added) return;
+    if (e.cur > 0) this.down(e);
+    e.added = false;
   }
 
   weightChanged(srv: LbServer): void {
+    this.pristine = false;
     const e = this.entries.get(srv);
-    if (!e) return;
+    if (e === undefined || !e.added) return;
     const nw = scaledWeight(srv);
-    if (nw === e.w) return;
-    if (e.w === 0) {
-      this.join(e, nw);
+    const ow = e.cur;
+    if (nw === ow) return;
+    if (ow === 0) {
+      this.up(e, nw);
       return;
     }
     if (nw === 0) {
-      this.leave(e);
+      this.down(e);
       return;
     }
-    // Keep the start of the period being served and let the next one end with the new length,
-    // but never in the past: a weight raise must not turn into a burst of catch-up picks.
-    this.newEpoch();
-    let ns = e.s - 1 / e.w + 1 / nw;
-    if (ns < this.vtBase) ns = this.vtBase;
-    this.unqueue(e);
-    this.tot += nw - e.w;
-    e.w = nw;
-    e.base = ns;
-    e.k = 0;
-    setPos(e);
-    this.enqueue(e, this.vtBase);
+    this.nextWeight += nw - ow;
+    if (e.tree === this.init) {
+      // Not placed yet: only its rank by weight changes (queued behind its equals).
+      this.dequeue(e);
+      this.queueByWeight(this.init, e, nw);
+    } else {
+      // Placed in curr or next (a usable server is always in one of the three sets between
+      // picks): the next position becomes the last one plus the new step, but never later than
+      // before, and never so close that it would be picked twice in a row.
+      if (e.tree === this.next) e.npos = u32(e.npos + this.currWeight);
+      const prevNext = e.npos;
+      const step = Math.floor(u32(this.nextWeight) / nw);
+      e.npos = u32(e.lpos + step);
+      e.rweight = 0;
+      if (e.npos > prevNext) e.npos = prevNext;
+      if (e.npos < u32(this.currPos + 2)) e.npos = u32(this.currPos + step);
+      this.dequeue(e);
+      this.queueSrv(e, nw);
+    }
+    e.cur = nw;
   }
 
   taken(_srv: LbServer): void {}
@@ -105,139 +146,152 @@ export class RoundRobin implements LbAlgorithm {
   released(_srv: LbServer): void {}
 
   pick(_key: string | undefined, avoid: LbServer | null): LbServer | null {
+    this.pristine = false;
     if (this.used === 0) return null;
-    let now = this.vtBase + this.picks / this.tot;
-    if (now >= this.rebaseAt) {
-      this.rebase(Math.floor(now));
-      now = this.vtBase + this.picks / this.tot;
-    }
-    this.promote(now);
-    if (this.eligible.size === 0) {
-      // Nobody's period has started (possible after weight changes): jump to the first start.
-      const first = this.waiting.peek()!;
-      this.vtBase = now = first.s;
-      this.picks = 0;
-      this.promote(now);
+    const extracted = this.extracted;
+    let switched = false;
+    let avoided: FwrrEntry | null = null;
+    let chosen: FwrrEntry | null = null;
+    for (;;) {
+      // A range of weight 0 (everything was down when it started) restarts with today's weights.
+      if (this.currWeight === 0) this.currPos = this.currWeight = this.nextWeight;
+      let e = this.fromGroup();
+      if (e === null) {
+        if (switched) {
+          // Nobody else could take it: the avoided server is better than nothing.
+          chosen = avoided;
+          break;
+        }
+        switched = true;
+        this.switchTrees();
+        e = this.fromGroup();
+        if (e === null) {
+          chosen = avoided;
+          break;
+        }
+      }
+      // Even a full or avoided server consumes its turn, so that it keeps its place.
+      this.updatePosition(e);
+      this.dequeue(e);
+      this.currPos++;
+      if (!e.srv.isFull()) {
+        if (e.srv !== avoid || avoided !== null) {
+          chosen = e;
+          break;
+        }
+        avoided = e;
+      }
+      extracted.push(e);
     }
 
-    const scratch = this.scratch;
-    let chosen: RrEntry | null = null;
-    let avoided: RrEntry | null = null;
-    for (;;) {
-      const fromEligible = this.eligible.size > 0;
-      const e = fromEligible ? this.eligible.pop() : this.waiting.pop();
-      if (!e) break;
-      e.where = 0;
-      if (e.srv.isFull()) {
-        // A saturated server whose turn came loses that turn, and virtual time moves on as if
-        // it had been served: it stays in step with the others and gets its share again as
-        // soon as it has room, with neither a backlog to catch up nor a debt to repay.
-        if (fromEligible) {
-          e.k++;
-          setPos(e);
-          this.picks++;
-        }
-        scratch.push(e);
-        continue;
-      }
-      e.k++;
-      setPos(e);
-      this.picks++;
-      if (e.srv === avoid) {
-        avoided = e;
-        scratch.push(e);
-        continue;
-      }
-      chosen = e;
-      break;
+    if (chosen !== null) this.queueSrv(chosen, chosen.cur);
+    // Put back the servers taken out, most recent first (HAProxy chains them as a stack). After a
+    // switch their positions belong to the old range: only their weight still counts.
+    for (let i = extracted.length - 1; i >= 0; i--) {
+      const e = extracted[i]!;
+      if (e === chosen) continue;
+      if (switched) this.queueByWeight(this.init, e, e.cur);
+      else this.queueSrv(e, e.cur);
     }
-    if (chosen === null) chosen = avoided;
-    const vt = this.vtBase + this.picks / this.tot;
-    for (let i = 0; i < scratch.length; i++) this.enqueue(scratch[i]!, vt);
-    scratch.length = 0;
-    if (chosen !== null && chosen !== avoided) this.enqueue(chosen, vt);
+    extracted.length = 0;
     return chosen === null ? null : chosen.srv;
   }
 
-  private join(e: RrEntry, w: number): void {
-    this.newEpoch();
-    e.w = w;
-    e.base = this.vtBase;
-    e.k = 0;
-    setPos(e);
-    this.tot += w;
+  /** The server due now in curr, else an unplaced one from init, else curr's first even if early. */
+  private fromGroup(): FwrrEntry | null {
+    const s1 = this.curr.peek();
+    if (s1 !== undefined && s1.npos <= u32(this.currPos)) return s1;
+    const s2 = this.init.peek();
+    if (s2 !== undefined) {
+      s2.npos = 0;
+      s2.rweight = 0;
+      return s2;
+    }
+    return s1 ?? null;
+  }
+
+  /** Moves `e` (just picked) forward by its step; a position of 0 means "never placed". */
+  private updatePosition(e: FwrrEntry): void {
+    const w = e.cur;
+    if (w === 0) return;
+    if (e.npos === 0) e.npos = u32(this.currPos);
+    e.lpos = e.npos;
+    const nw = u32(this.nextWeight);
+    e.npos = u32(e.npos + Math.floor(nw / w));
+    e.rweight = u32(e.rweight + (nw % w));
+    if (e.rweight >= w) {
+      e.rweight -= w;
+      e.npos = u32(e.npos + 1);
+    }
+  }
+
+  /** Queues `e` (weight `w` > 0) in curr by position, or in next when beyond this range. */
+  private queueSrv(e: FwrrEntry, w: number): void {
+    const cw = this.currWeight;
+    if (w <= 0 || e.npos >= u32(2 * cw) || e.npos >= u32(cw + this.nextWeight)) {
+      e.npos = u32(e.npos - cw);
+      this.queueByWeight(this.next, e, w);
+      return;
+    }
+    // Position first; at equal positions the heavier server, then the one with the larger
+    // remainder (it is "more late"), comes first.
+    const frac = Math.floor(u32(SRV_EWGHT_MAX + e.rweight - w) / BE_WEIGHT_SCALE);
+    this.insert(this.curr, e, u32(SRV_UWGHT_RANGE * e.npos + frac));
+  }
+
+  private queueByWeight(tree: FwrrTree, e: FwrrEntry, w: number): void {
+    this.insert(tree, e, u32(SRV_EWGHT_MAX - w));
+  }
+
+  private insert(tree: FwrrTree, e: FwrrEntry, key: number): void {
+    e.key = key;
+    e.seq = this.seq++;
+    e.tree = tree;
+    tree.push(e);
+  }
+
+  /** Takes `e` out of its set; `e.tree` still names it until `e` is queued again. */
+  private dequeue(e: FwrrEntry): void {
+    if (e.tree !== null) e.tree.remove(e);
+  }
+
+  private switchTrees(): void {
+    const t = this.init;
+    this.init = this.next;
+    this.next = t;
+    this.currWeight = this.nextWeight;
+    this.currPos = this.currWeight;
+  }
+
+  /** A server becomes usable with weight `w` > 0. */
+  private up(e: FwrrEntry, w: number): void {
+    this.nextWeight += w;
     this.used++;
-    this.enqueue(e, this.vtBase);
+    if (this.pristine) {
+      // Part of the initial farm: the first range spans the whole farm's weight.
+      this.currPos = this.currWeight = this.nextWeight;
+      this.queueByWeight(this.init, e, w);
+    } else {
+      this.place(e, w);
+    }
+    e.cur = w;
   }
 
-  private leave(e: RrEntry): void {
-    this.newEpoch();
-    this.unqueue(e);
-    this.tot -= e.w;
+  /**
+   * Places a server coming up about one step of the current total ahead, so that it neither
+   * jumps the queue nor waits for the next range.
+   */
+  private place(e: FwrrEntry, w: number): void {
+    const ahead = u32(this.nextWeight + this.currWeight - this.currPos);
+    e.npos = u32(this.currPos + Math.floor(ahead / w));
+    this.queueSrv(e, w);
+  }
+
+  private down(e: FwrrEntry): void {
+    this.nextWeight -= e.cur;
     this.used--;
-    e.w = 0;
-    if (this.used === 0) {
-      this.vtBase = 0;
-      this.picks = 0;
-    }
+    this.dequeue(e);
+    e.tree = null;
+    e.cur = 0;
   }
-
-  /** Freezes virtual time before the total weight changes (its rate depends on it). */
-  private newEpoch(): void {
-    if (this.tot > 0) this.vtBase += this.picks / this.tot;
-    this.picks = 0;
-  }
-
-  private enqueue(e: RrEntry, now: number): void {
-    if (e.s <= now) {
-      e.where = 2;
-      this.eligible.push(e);
-    } else {
-      e.where = 1;
-      this.waiting.push(e);
-    }
-  }
-
-  private unqueue(e: RrEntry): void {
-    if (e.where === 1) this.waiting.remove(e);
-    else if (e.where === 2) this.eligible.remove(e);
-    e.where = 0;
-  }
-
-  private promote(now: number): void {
-    for (;;) {
-      const e = this.waiting.peek();
-      if (!e || e.s > now) return;
-      this.waiting.pop();
-      e.where = 2;
-      this.eligible.push(e);
-    }
-  }
-
-  /** Shifts every position back by `m` whole cycles; integer bases stay exact. */
-  private rebase(m: number): void {
-    if (Number.isInteger(this.vtBase)) {
-      this.picks += (this.vtBase - m) * this.tot;
-      this.vtBase = 0;
-    } else {
-      this.vtBase -= m;
-    }
-    for (const e of this.entries.values()) {
-      if (e.w === 0) continue;
-      if (Number.isInteger(e.base)) {
-        e.k += (e.base - m) * e.w;
-        e.base = 0;
-      } else {
-        e.base -= m;
-      }
-      setPos(e);
-    }
-    this.waiting.rebuild();
-    this.eligible.rebuild();
-  }
-}
-
-function setPos(e: RrEntry): void {
-  e.s = e.base + e.k / e.w;
-  e.d = e.base + (e.k + 1) / e.w;
 }

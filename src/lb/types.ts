@@ -37,6 +37,11 @@ export interface LbAlgorithm {
    * (the previous one on a redispatch). Returns null when every server is full or none is usable.
    */
   pick(key: string | undefined, avoid: LbServer | null): LbServer | null;
+  /**
+   * Called once the servers usable at start-up were added: later additions are servers coming
+   * back, which some algorithms place differently (HAProxy's roundrobin does).
+   */
+  initDone?(): void;
   /** Number of usable servers currently in the algorithm. */
   readonly size: number;
 }

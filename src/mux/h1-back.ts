@@ -39,6 +39,8 @@ export class H1BackConn implements H1ParserEvents {
   closed = false;
   /** The server closed its side (FIN received): not reusable. */
   peerEnded = false;
+  /** Counted in its pool's `used` (between attach and detach). */
+  private inUse = false;
   /** Position in the pool's idle list, -1 when not idle. */
   idleIndex = -1;
   onIdleClose: ((c: H1BackConn) => void) | null = null;
@@ -67,6 +69,10 @@ export class H1BackConn implements H1ParserEvents {
   attach(owner: H1BackOwner, method: string): void {
     this.owner = owner;
     this.uses++;
+    if (!this.inUse) {
+      this.inUse = true;
+      this.server.pool.acquired();
+    }
     this.parser.reset();
     this.parser.requestMethod = method;
   }
@@ -74,6 +80,10 @@ export class H1BackConn implements H1ParserEvents {
   /** Detaches the Stream (response complete or abandoned). */
   detach(): void {
     this.owner = null;
+    if (this.inUse) {
+      this.inUse = false;
+      this.server.pool.released();
+    }
   }
 
   /** True when the connection can carry another request. */

@@ -31,6 +31,8 @@ export class H1FrontConn implements FrontConn, H1ParserEvents {
   tunnel = false;
   /** Reading and dropping the end of a request already answered. */
   draining = false;
+  /** Bytes arrived since the connection was accepted or last became idle (even empty lines). */
+  private sawBytes = false;
   readonly timer: Timer;
   /** What the timer is waiting for, to choose the right reaction. */
   private waitingFor: 'head' | 'keepalive' | 'client' | 'none' = 'none';
@@ -86,6 +88,7 @@ export class H1FrontConn implements FrontConn, H1ParserEvents {
   // ---- socket events ----
 
   private onSocketData(d: Buffer): void {
+    this.sawBytes = true;
     if (this.stream === null && this.parser.state === H1State.Head && !this.parser.inMessage) {
       // First byte of a new request: the request timer starts now (keep-alive idle ends).
       this.reqStart = Date.now();
@@ -126,6 +129,7 @@ export class H1FrontConn implements FrontConn, H1ParserEvents {
   }
 
   private onSocketEnd(): void {
+    if (this.closed) return;
     this.clientEnded = true;
     if (this.draining) {
       this.close();
@@ -135,10 +139,7 @@ export class H1FrontConn implements FrontConn, H1ParserEvents {
       this.stream.onClientEnd();
       return;
     }
-    if (this.parser.inMessage) {
-      // The client gave up in the middle of its request head.
-      this.logBadRequest(-1, Cause.ClientAbort, Phase.Request);
-    }
+    this.logAbandoned();
     this.close();
   }
 
@@ -146,8 +147,17 @@ export class H1FrontConn implements FrontConn, H1ParserEvents {
     if (this.closed) return;
     const s = this.stream;
     if (s !== null) s.onClientGone();
-    else if (this.parser.inMessage) this.logBadRequest(-1, Cause.ClientAbort, Phase.Request);
+    else this.logAbandoned();
     this.close(false);
+  }
+
+  /**
+   * The client left without a complete request: HAProxy logs it as a 400 `CR--`, both in the
+   * middle of a head and on a connection that never sent a byte (unless `dontlognull`); a
+   * kept-alive connection closed between requests is not logged.
+   */
+  private logAbandoned(): void {
+    if (this.parser.inMessage || this.reqCount === 0) this.logBadRequest(400, Cause.ClientAbort, Phase.Request);
   }
 
   private onTimeout(): void {
@@ -157,7 +167,7 @@ export class H1FrontConn implements FrontConn, H1ParserEvents {
         this.close();
         return;
       case 'head': {
-        const started = this.parser.inMessage || this.reqCount === 0;
+        const started = this.parser.inMessage || this.sawBytes || this.reqCount === 0;
         if (started && !(this.fe.config.options.httpIgnoreProbes && !this.parser.inMessage)) {
           this.sendRaw(errorPage(408).raw);
           this.logBadRequest(408, Cause.ClientTimeout, Phase.Request);
@@ -276,6 +286,7 @@ export class H1FrontConn implements FrontConn, H1ParserEvents {
   /** Waits for the next request (keep-alive), running a pipelined one if it already arrived. */
   private goIdle(): void {
     this.idleSince = Date.now();
+    this.sawBytes = false;
     this.reqStart = 0;
     const t = this.fe.config.timeouts;
     this.arm('keepalive', t.httpKeepAlive ?? t.httpRequest ?? t.client);

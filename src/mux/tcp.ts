@@ -8,7 +8,7 @@ import { Cause, Phase, termState } from '../core/errors.js';
 import { newTimer, wheel, type Timer } from '../core/timer.js';
 import { connLogRecord, setServer } from '../stream/log-record.js';
 import type { Frontend, FrontConn } from '../proxy/frontend.js';
-import { nextRetry, RetryDecision } from '../stream/retry.js';
+import { nextRetry, redispatchNow, RetryDecision } from '../stream/retry.js';
 import { stripV4Mapped } from './h1-front.js';
 
 const enum St {
@@ -124,6 +124,7 @@ export class TcpSession implements FrontConn, Pending {
       this.tc = Date.now() - this.tConnStart;
       for (const b of this.early) sock.write(b);
       this.early = [];
+      if (this.clientEnded) sock.end();
       this.armIdle();
       this.client.resume();
     });
@@ -193,9 +194,10 @@ export class TcpSession implements FrontConn, Pending {
       this.server!.end();
       if (this.serverEnded) this.finish(Cause.None, Phase.None);
       else this.armIdle();
-    } else {
-      this.finish(Cause.ClientAbort, this.phaseNow());
     }
+    // Before the server connection is up, the FIN is forwarded once it is (as HAProxy does);
+    // but a client that leaves empty-handed during the pause between attempts is not worth one.
+    else if (this.bytesIn === 0 && this.st === St.Connecting && this.timerFor === 'retry') this.finish(Cause.ClientAbort, Phase.Connect);
   }
 
   private onServerEnd(): void {
@@ -234,7 +236,7 @@ export class TcpSession implements FrontConn, Pending {
     this.retries++;
     srv.counters.wretr++;
     be.counters.wretr++;
-    if (d === RetryDecision.Redispatch && be.servers.length > 1) {
+    if (redispatchNow(d, be)) {
       this.redispatched = true;
       srv.counters.wredis++;
       be.counters.wredis++;

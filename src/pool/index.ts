@@ -13,6 +13,15 @@ import type { H1BackConn } from '../mux/h1-back.js';
 export class ServerPool {
   private readonly idle: H1BackConn[] = [];
   private purgeTimer: NodeJS.Timeout | null = null;
+  /**
+   * Connections carrying a request now, the most seen since the last purge, and the need
+   * estimated from the previous periods. As HAProxy, an idle connection is kept only while
+   * used + idle stays within the recent need, so that many short sessions one after the other
+   * do not pile connections up on the server.
+   */
+  used = 0;
+  private maxUsed = 0;
+  private estNeed = 0;
   /** Connections currently idle (for stats and the leak checks of the tests). */
   get idleCount(): number {
     return this.idle.length;
@@ -23,6 +32,17 @@ export class ServerPool {
     private readonly purgeDelay: number,
     private readonly maxReuse: number,
   ) {}
+
+  /** A connection (taken from the pool or new) starts carrying a request. */
+  acquired(): void {
+    this.used++;
+    if (this.used > this.maxUsed) this.maxUsed = this.used;
+  }
+
+  /** A connection stopped carrying a request (before put(), or when it is closed instead). */
+  released(): void {
+    this.used--;
+  }
 
   /** Takes an idle connection allowed by `policy`, or null. */
   take(policy: HttpReuse, firstRequest: boolean): H1BackConn | null {
@@ -48,8 +68,10 @@ export class ServerPool {
    */
   put(c: H1BackConn): boolean {
     if (!c.reusable) return false;
-    if (this.maxReuse >= 0 && c.uses >= this.maxReuse) return false;
+    // max-reuse counts reuses: a connection carries at most max-reuse + 1 requests.
+    if (this.maxReuse >= 0 && c.uses > this.maxReuse) return false;
     if (this.maxIdle >= 0 && this.idle.length >= this.maxIdle) return false;
+    if (this.used + this.idle.length + 1 > Math.max(this.maxUsed, this.estNeed)) return false;
     c.idleSince = Date.now();
     c.idleIndex = this.idle.length;
     c.onIdleClose = this.onIdleClose;
@@ -67,7 +89,7 @@ export class ServerPool {
 
   /** Whether a completed connection would be accepted by put() (for Connection headers). */
   wouldKeep(c: H1BackConn): boolean {
-    return !(this.maxReuse >= 0 && c.uses >= this.maxReuse) && this.maxIdle !== 0;
+    return !(this.maxReuse >= 0 && c.uses > this.maxReuse) && this.maxIdle !== 0;
   }
 
   private readonly onIdleClose = (c: H1BackConn): void => {
@@ -86,8 +108,10 @@ export class ServerPool {
     c.onIdleClose = null;
   }
 
-  /** Closes half of the idle connections, oldest first. */
+  /** Closes half of the idle connections, oldest first, and starts a new period of need. */
   purge(): void {
+    this.estNeed = Math.ceil((this.estNeed + this.maxUsed) / 2);
+    this.maxUsed = this.used;
     const n = this.purgeDelay === 0 ? this.idle.length : Math.ceil(this.idle.length / 2);
     if (n > 0) {
       const victims = [...this.idle].sort((a, b) => a.idleSince - b.idleSince).slice(0, n);

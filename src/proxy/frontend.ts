@@ -132,9 +132,13 @@ export class Frontend {
   }
 
   /** Closes the listeners (graceful stop begins). */
-  async stopListening(): Promise<void> {
+  /**
+   * Closes the listeners (graceful stop begins). New connections are refused at once; the
+   * connections already accepted are not waited for here (server.close's callback would wait).
+   */
+  stopListening(): void {
     this.stopped = true;
-    await Promise.all(this.listeners.map((l) => new Promise<void>((r) => l.server.close(() => r()))));
+    for (const l of this.listeners) l.server.close();
     for (const s of this.waiting.splice(0)) s.destroy();
   }
 

@@ -67,7 +67,7 @@ export class Runtime {
    */
   async softStop(): Promise<void> {
     this.ctx.stopping = true;
-    await Promise.all(this.frontends.map((fe) => fe.stopListening()));
+    for (const fe of this.frontends) fe.stopListening();
     for (const fe of this.frontends) fe.softStop();
     const hard = this.config.global.hardStopAfter;
     let hardTimer: NodeJS.Timeout | null = null;

@@ -12,7 +12,7 @@ import { H1BackConn, type H1BackOwner } from '../mux/h1-back.js';
 import type { H1FrontConn } from '../mux/h1-front.js';
 import { applyForwardFor, localResponse } from '../http/index.js';
 import { buildHttpLogRecord } from './log-record.js';
-import { nextRetry, RetryDecision } from './retry.js';
+import { nextRetry, redispatchNow, RetryDecision } from './retry.js';
 
 const enum St {
   /** Request rules, routing. */
@@ -25,6 +25,10 @@ const enum St {
   Response = 4,
   Tunnel = 5,
   Done = 6,
+}
+
+function isWebsocketUpgrade(req: HtxRequest): boolean {
+  return req.upgrade.length === 9 && req.upgrade.toLowerCase() === 'websocket';
 }
 
 /** Methods a reused connection's silent close may be retried with on a fresh connection. */
@@ -102,9 +106,16 @@ export class HttpStream implements H1BackOwner, Pending, BalanceInput, Timer {
     // http-request rules run first; `return` answers locally.
     for (const rule of fe.config.httpRequestRules) {
       if (rule.action === 'return') {
-        this.answerLocal(localResponse(rule.status, rule.contentType, rule.body, rule.headers), rule.status, Cause.Local, Phase.Request);
+        const head = req.method === 'HEAD';
+        this.answerLocal(localResponse(rule.status, rule.contentType, rule.body, rule.headers, head), rule.status, Cause.Local, Phase.Request);
         return;
       }
+    }
+    if (isWebsocketUpgrade(req) && headerGet(req.headers, 'sec-websocket-key') === undefined) {
+      // As HAProxy: a WebSocket handshake without its key is not forwarded.
+      fe.counters.ereq++;
+      this.answerError(400, Cause.Proxy, Phase.Request);
+      return;
     }
     const be = fe.defaultBackend;
     if (be === null) {
@@ -325,6 +336,12 @@ export class HttpStream implements H1BackOwner, Pending, BalanceInput, Timer {
         this.bytesOut += head.length;
         front.write(head);
       }
+      return;
+    }
+    if (res.status === 101 && isWebsocketUpgrade(this.req) && headerGet(res.headers, 'sec-websocket-accept') === undefined) {
+      // A WebSocket switch without the server's accept key is an invalid response.
+      this.srv!.counters.eresp++;
+      this.answerError(502, Cause.Proxy, Phase.Headers);
       return;
     }
     this.res = res;
@@ -578,7 +595,7 @@ export class HttpStream implements H1BackOwner, Pending, BalanceInput, Timer {
     this.retriesDone++;
     srv.counters.wretr++;
     be.counters.wretr++;
-    if (d === RetryDecision.Redispatch && be.servers.length > 1) {
+    if (redispatchNow(d, be)) {
       this.redispatched = true;
       srv.counters.wredis++;
       be.counters.wredis++;
@@ -613,7 +630,12 @@ export class HttpStream implements H1BackOwner, Pending, BalanceInput, Timer {
       this.answerLocal(unframed ?? custom, status, cause, phase, errorPage(status).close || unframed !== null);
       return;
     }
-    this.answerLocal(errorPage(status).raw, status, cause, phase, errorPage(status).close);
+    const page = errorPage(status);
+    // Once part of the request went to a server, the rest of its body cannot be told apart from
+    // a next request: the connection closes, and the page says so.
+    const mustClose = page.close || (!this.reqEnded && this.reqHeadSent);
+    if (this.req.method === 'HEAD') this.answerLocal(page.head, status, cause, phase, mustClose);
+    else this.answerLocal(mustClose ? page.rawClose : page.raw, status, cause, phase, mustClose);
   }
 
   /** Sends a complete response produced by the proxy itself and ends the stream. */
@@ -693,7 +715,8 @@ export class HttpStream implements H1BackOwner, Pending, BalanceInput, Timer {
       fe.counters.hrsp[cls]!++;
     }
     if (!fe.logger) return;
-    if (fe.config.options.dontlognull && status < 0) return;
+    // dontlognull: a connection that never sent a byte is not logged.
+    if (fe.config.options.dontlognull && front.reqCount === 0 && !front.parser.inMessage) return;
     fe.logger.traffic(buildHttpLogRecord(null, front, status, termState(cause, phase)));
   }
 }

@@ -1,3 +1,6 @@
+import type { Backend } from '../backend/index.js';
+import { isHashingLb } from '../lb/index.js';
+
 // HAProxy's retry schedule for connection failures: `retries N` attempts in all, and
 // `option redispatch [interval]` deciding which of them go to another server.
 
@@ -19,4 +22,16 @@ export function nextRetry(left: number, interval: number | undefined, total: num
   const k = total - left + 1; // the number of this retry, from 1
   if (interval > 0) return k % interval === 0 ? RetryDecision.Redispatch : RetryDecision.SameServer;
   return k === total + interval + 1 ? RetryDecision.Redispatch : RetryDecision.SameServer;
+}
+
+/**
+ * Whether this retry goes back through balancing to another server. With `option redispatch`,
+ * HAProxy does so on the scheduled retries, and on every retry when the algorithm is not
+ * deterministic (not hashing) and other active servers exist.
+ */
+export function redispatchNow(d: RetryDecision, be: Backend): boolean {
+  if (d === RetryDecision.GiveUp || be.servers.length < 2) return false;
+  if (d === RetryDecision.Redispatch) return true;
+  const r = be.config.options.redispatch;
+  return r !== undefined && r !== 0 && !isHashingLb(be.config.balance) && be.activeCount > 1;
 }

@@ -633,8 +633,10 @@ function joinValues(h: HtxHeaders, lname: string): string {
   return v;
 }
 
+/** The coding list ends with `chunked`, applied once only (RFC 9112 6.1). */
 function endsWithChunked(v: string): boolean {
   const parts = v.split(',');
+  for (let i = 0; i < parts.length - 1; i++) if (parts[i]!.trim().toLowerCase() === 'chunked') return false;
   const last = parts[parts.length - 1]!.trim().toLowerCase();
   return last === 'chunked';
 }

@@ -61,13 +61,13 @@ test('global log targets', async () => {
   assert.deepEqual(l, [
     { kind: 'stdout', format: 'raw', facility: 16, maxLevel: 7, minLevel: 0, len: 1024 },
     { kind: 'stderr', format: 'iso', facility: 3, maxLevel: 6, minLevel: 0, len: 2048 },
-    { kind: 'udp', host: '127.0.0.1', port: 514, family: 4, format: 'rfc3164', facility: 16, maxLevel: 7, minLevel: 0, len: 1024 },
-    { kind: 'udp', host: '127.0.0.1', port: 514, family: 4, format: 'rfc3164', facility: 17, maxLevel: 5, minLevel: 3, len: 1024 },
-    { kind: 'udp', host: '10.0.0.1', port: 1514, family: 4, format: 'rfc3164', facility: 1, maxLevel: 7, minLevel: 0, len: 1024 },
-    { kind: 'udp', host: '::1', port: 515, family: 6, format: 'rfc3164', facility: 23, maxLevel: 7, minLevel: 0, len: 1024 },
-    { kind: 'unix', path: '/dev/log', format: 'rfc3164', facility: 18, maxLevel: 7, minLevel: 0, len: 1024 },
-    { kind: 'unix', path: '/run/log.sock', format: 'rfc3164', facility: 19, maxLevel: 7, minLevel: 0, len: 1024 },
-    { kind: 'udp', host: '127.0.0.1', port: 1234, family: 4, format: 'rfc3164', facility: 20, maxLevel: 7, minLevel: 0, len: 1024 },
+    { kind: 'udp', host: '127.0.0.1', port: 514, family: 4, format: 'local', facility: 16, maxLevel: 7, minLevel: 0, len: 1024 },
+    { kind: 'udp', host: '127.0.0.1', port: 514, family: 4, format: 'local', facility: 17, maxLevel: 5, minLevel: 3, len: 1024 },
+    { kind: 'udp', host: '10.0.0.1', port: 1514, family: 4, format: 'local', facility: 1, maxLevel: 7, minLevel: 0, len: 1024 },
+    { kind: 'udp', host: '::1', port: 515, family: 6, format: 'local', facility: 23, maxLevel: 7, minLevel: 0, len: 1024 },
+    { kind: 'unix', path: '/dev/log', format: 'local', facility: 18, maxLevel: 7, minLevel: 0, len: 1024 },
+    { kind: 'unix', path: '/run/log.sock', format: 'local', facility: 19, maxLevel: 7, minLevel: 0, len: 1024 },
+    { kind: 'udp', host: '127.0.0.1', port: 1234, family: 4, format: 'local', facility: 20, maxLevel: 7, minLevel: 0, len: 1024 },
   ]);
   assert.deepEqual(cfg.global.logs[2].loc, { file: '/etc/sluice/test.cfg', line: 4 });
 });

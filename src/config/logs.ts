@@ -1,6 +1,7 @@
 // `log` targets (global and proxies), `log-tag`, `log-format` and the formats implied by
 // `option httplog` / `option tcplog` (log.c parse_logsrv, cfgparse-listen.c).
 
+import { checkLogTarget } from '../log/index.js';
 import { parseAddress } from './address.js';
 import { notSupportedYet } from './known-keywords.js';
 import type { LogFormatKind, LogTarget } from './model.js';
@@ -121,7 +122,11 @@ export function parseLogLine(ctx: KeywordContext, logs: LogTargetDraft[], global
   }
   if (a.kind === 'unix') {
     if (a.transport === 'stream') return notSupportedYet(`logging to a stream socket ('${args[1]}')`).replace(/\.$/, '');
-    logs.push({ kind: 'unix', path: a.path, ...base });
+    const target: LogTarget = { kind: 'unix', path: a.path, ...base };
+    // Whether this process can send there at all is known now, not at the first log line.
+    const err = checkLogTarget(target);
+    if (err !== undefined) return err;
+    logs.push(target);
     return undefined;
   }
   if (a.kind !== 'inet') return notSupportedYet(`logging to '${args[1]}'`).replace(/\.$/, '');

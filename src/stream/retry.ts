@@ -1,8 +1,8 @@
-import type { Backend } from '../backend/index.js';
-import { isHashingLb } from '../lb/index.js';
-
 // HAProxy's retry schedule for connection failures: `retries N` attempts in all, and
 // `option redispatch [interval]` deciding which of them go to another server.
+
+import type { Backend } from '../backend/index.js';
+import { isHashingLb } from '../lb/index.js';
 
 export const enum RetryDecision {
   GiveUp = 0,

@@ -114,6 +114,17 @@ export class Backend {
         if (first) return this.enqueue(p);
       }
     }
+    if (key !== undefined && avoid === null && lb.home) {
+      // Hash affinity: the request stays on its server, waiting in that server's queue when
+      // the server is full (bounded by maxqueue).
+      const h = lb.home(key) as Server | null;
+      if (h) {
+        if (!h.isFull()) return this.took(h);
+        if (!h.queueHasRoom()) return { result: AssignResult.QueueFull, server: null };
+        h.enqueue(p);
+        return { result: AssignResult.Queued, server: null };
+      }
+    }
     const s = lb.pick(key, avoid) as Server | null;
     if (s) return this.took(s);
     return this.enqueue(p);
@@ -143,12 +154,11 @@ export class Backend {
   }
 
   /** Removes a pending request from whichever queue holds it (abort or queue timeout). */
-  dequeueAbort(p: Pending, srv: Server | null): void {
-    if (p.qOwner === this.queue) this.queue.remove(p);
-    else if (srv && p.qOwner === srv.queue) {
-      srv.queue.remove(p);
-      srv.conns--;
-    }
+  dequeueAbort(p: Pending): void {
+    const q = p.qOwner;
+    if (q === null) return;
+    q.remove(p);
+    if (q.server !== null) q.server.conns--;
   }
 
   /** A request on `s` ended (its counts were already decremented). */

@@ -16,6 +16,8 @@ export interface Pending {
 }
 
 export class PendingQueue {
+  /** The server whose queue this is; null for a backend's queue. */
+  constructor(readonly server: Server | null = null) {}
   private head: Pending | null = null;
   private tail: Pending | null = null;
   length = 0;

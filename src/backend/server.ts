@@ -57,7 +57,7 @@ export class Server implements LbServer {
   served = 0;
   state: SrvState;
   /** Requests waiting for this very server (persistence, redispatch disabled). */
-  readonly queue = new PendingQueue();
+  readonly queue: PendingQueue = new PendingQueue(this);
   readonly counters = newCounters();
   /** Idle connections to this server. */
   readonly pool: ServerPool;

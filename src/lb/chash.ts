@@ -89,16 +89,28 @@ export class ChashRing {
    * Null when every server is full or the ring is empty.
    */
   lookup(hash: number, avoid: LbServer | null): LbServer | null {
+    const pos = this.closest(hash);
+    return pos < 0 ? null : this.walk(pos, avoid);
+  }
+
+  /** The server owning the point closest to `hash`, full or not; null on an empty ring. */
+  home(hash: number): LbServer | null {
+    const pos = this.closest(hash);
+    return pos < 0 ? null : this.slots[this.ring.owners[pos]!]!.srv;
+  }
+
+  /** Position of the point closest to `hash` (the one before it on a tie), -1 when empty. */
+  private closest(hash: number): number {
     if (this.pending.length > 0) this.flush();
     const keys = this.ring.keys;
     const n = keys.length;
-    if (n === 0) return null;
+    if (n === 0) return -1;
     let next = lowerBound(keys, hash);
     if (next === n) next = 0;
     const prev = next === 0 ? n - 1 : next - 1;
     const dp = (hash - keys[prev]!) >>> 0;
     const dn = (keys[next]! - hash) >>> 0;
-    return this.walk(dp <= dn ? prev : next, avoid);
+    return dp <= dn ? prev : next;
   }
 
   /**

@@ -62,6 +62,13 @@ export class HashLb implements LbAlgorithm {
     return this.map ? this.map.nextRoundRobin(avoid) : this.ring!.nextRoundRobin(avoid);
   }
 
+  home(key: string): LbServer | null {
+    if (this.size === 0) return null;
+    const h = this.hashOf(key);
+    if (h < 0) return null;
+    return this.map ? this.map.home(h) : this.ring!.home(h);
+  }
+
   /** The 32-bit hash of `key`, or -1 when it cannot be hashed (not an address for `source`). */
   hashOf(key: string): number {
     // With a single server there is nothing to choose: HAProxy skips hashing then.

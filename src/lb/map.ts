@@ -165,6 +165,12 @@ export class ServerMap {
     return avoided;
   }
 
+  /** The server of slot `hash % total weight`, full or not; null when the map is empty. */
+  home(hash: number): LbServer | null {
+    const table = this.slots();
+    return table.length === 0 ? null : table[hash % table.length]!;
+  }
+
   /**
    * The server of slot `hash % total weight`; when it is full or is `avoid`, the next suitable
    * one in slot order (`avoid` only as a last resort). Null when all are full.

@@ -38,6 +38,12 @@ export interface LbAlgorithm {
    */
   pick(key: string | undefined, avoid: LbServer | null): LbServer | null;
   /**
+   * Hashing algorithms only: the server `key` maps to, whether full or not (null when none is
+   * usable or the key cannot be hashed). HAProxy keeps a request on that server and queues it
+   * there when the server is full, instead of moving it elsewhere.
+   */
+  home?(key: string): LbServer | null;
+  /**
    * Called once the servers usable at start-up were added: later additions are servers coming
    * back, which some algorithms place differently (HAProxy's roundrobin does).
    */

@@ -256,7 +256,7 @@ export class TcpSession implements FrontConn, Pending {
     this.st = St.Done;
     wheel.disarm(this.timer);
     const be = this.be;
-    if (wasQueued && be) be.dequeueAbort(this, this.srv);
+    if (wasQueued && be) be.dequeueAbort(this);
     if (this.server) {
       if (cause === Cause.None) this.server.end();
       else this.server.destroy();

@@ -551,7 +551,7 @@ export class HttpStream implements H1BackOwner, Pending, BalanceInput, Timer {
     switch (this.timerFor) {
       case 'queue':
         if (this.st !== St.Queued) return;
-        this.be!.dequeueAbort(this, this.srv);
+        this.be!.dequeueAbort(this);
         this.answerError(503, Cause.ServerTimeout, Phase.Queue);
         return;
       case 'connect':
@@ -670,7 +670,7 @@ export class HttpStream implements H1BackOwner, Pending, BalanceInput, Timer {
     this.tEnd = Date.now();
     wheel.disarm(this.timer);
     const be = this.be;
-    if (wasQueued && be) be.dequeueAbort(this, this.srv);
+    if (wasQueued && be) be.dequeueAbort(this);
     const conn = this.conn;
     this.conn = null;
     if (conn !== null) {

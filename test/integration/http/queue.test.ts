@@ -107,7 +107,6 @@ test('maxqueue does not limit the backend queue under normal load balancing', as
 
 test(
   'maxqueue bounds the queue of a server chosen by hashing (balance uri): the excess gets 503',
-  { todo: 'sluice never queues on a server, so maxqueue is ignored (Backend.assign; haproxy 2.6 answers 503)' },
   async (t) => {
     const { server, stats } = await countingServer(t, 400);
     const port = await sluiceTo(t, `s1 127.0.0.1:${server.port} maxconn 1 maxqueue 1`, ['balance uri']);

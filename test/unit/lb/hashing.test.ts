@@ -205,3 +205,20 @@ test('one server: no hashing needed; none: nothing to pick', () => {
     assert.equal(lb.pick('/x', null), null);
   }
 });
+
+test('home(): the server a key maps to, even when it is full (hash affinity)', () => {
+  for (const ht of [MAP, CONS]) {
+    const lb = new HashLb('text', ht);
+    const srvs = makeServers([1, 1, 1]);
+    addAll(lb, srvs);
+    const k = '/some/object';
+    const home = lb.pick(k, null) as FakeServer;
+    assert.equal(lb.home(k), home);
+    home.maxconn = 1;
+    home.conns = 1;
+    assert.equal(lb.home(k), home, 'still its home when full');
+    assert.notEqual(lb.pick(k, null), home, 'pick() moves on');
+    for (const s of srvs) lb.remove(s);
+    assert.equal(lb.home(k), null);
+  }
+});

@@ -8,7 +8,7 @@ import { Cause, Phase, termState } from '../core/errors.js';
 import { newTimer, wheel, type Timer } from '../core/timer.js';
 import { connLogRecord, setServer } from '../stream/log-record.js';
 import type { Frontend, FrontConn } from '../proxy/frontend.js';
-import { nextRetry, redispatchNow, RetryDecision } from '../stream/retry.js';
+import { afterConnectFailure, RetryDecision, turnAroundDelay } from '../stream/retry.js';
 import { stripV4Mapped } from './h1-front.js';
 
 const enum St {
@@ -225,29 +225,22 @@ export class TcpSession implements FrontConn, Pending {
     sock?.destroy();
     const be = this.be!;
     const srv = this.srv!;
-    const d = nextRetry(this.retriesLeft, be.config.options.redispatch, be.config.retries);
+    const d = afterConnectFailure(srv, be, this.retriesLeft);
     if (d === RetryDecision.GiveUp) {
-      srv.counters.econ++;
-      be.counters.econ++;
       this.finish(cause, Phase.Connect);
       return;
     }
     this.retriesLeft--;
     this.retries++;
-    srv.counters.wretr++;
-    be.counters.wretr++;
-    if (redispatchNow(d, be)) {
+    if (d === RetryDecision.Redispatch) {
       this.redispatched = true;
-      srv.counters.wredis++;
-      be.counters.wredis++;
       this.prevSrv = srv;
       this.srv = null;
       srv.release();
       this.assign();
       return;
     }
-    const tc = be.config.timeouts.connect;
-    this.armTimer('retry', tc === undefined ? 1000 : Math.min(tc, 1000));
+    this.armTimer('retry', turnAroundDelay(be));
   }
 
   private finish(cause: Cause, phase: Phase): void {

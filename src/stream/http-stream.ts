@@ -12,7 +12,7 @@ import { H1BackConn, type H1BackOwner } from '../mux/h1-back.js';
 import type { H1FrontConn } from '../mux/h1-front.js';
 import { applyForwardFor, localResponse } from '../http/index.js';
 import { buildHttpLogRecord } from './log-record.js';
-import { nextRetry, redispatchNow, RetryDecision } from './retry.js';
+import { afterConnectFailure, RetryDecision, turnAroundDelay } from './retry.js';
 
 const enum St {
   /** Request rules, routing. */
@@ -584,21 +584,15 @@ export class HttpStream implements H1BackOwner, Pending, BalanceInput, Timer {
     }
     const srv = this.srv!;
     const be = this.be!;
-    const d = nextRetry(this.retriesLeft, be.config.options.redispatch, be.config.retries);
+    const d = afterConnectFailure(srv, be, this.retriesLeft);
     if (d === RetryDecision.GiveUp) {
-      srv.counters.econ++;
-      be.counters.econ++;
       this.answerError(503, cause, Phase.Connect);
       return;
     }
     this.retriesLeft--;
     this.retriesDone++;
-    srv.counters.wretr++;
-    be.counters.wretr++;
-    if (redispatchNow(d, be)) {
+    if (d === RetryDecision.Redispatch) {
       this.redispatched = true;
-      srv.counters.wredis++;
-      be.counters.wredis++;
       this.prevSrv = srv;
       this.srv = null;
       srv.release();
@@ -606,10 +600,8 @@ export class HttpStream implements H1BackOwner, Pending, BalanceInput, Timer {
       this.assign();
       return;
     }
-    // Same server again after the turn-around delay (HAProxy: min(timeout connect, 1s)).
-    const tc = be.config.timeouts.connect;
     this.st = St.Connecting;
-    this.armTimer('retry', tc === undefined ? 1000 : Math.min(tc, 1000));
+    this.armTimer('retry', turnAroundDelay(be));
   }
 
   // ---- the one way out ----

@@ -1,7 +1,7 @@
 // HAProxy's retry schedule for connection failures: `retries N` attempts in all, and
 // `option redispatch [interval]` deciding which of them go to another server.
 
-import type { Backend } from '../backend/index.js';
+import type { Backend, Server } from '../backend/index.js';
 import { isHashingLb } from '../lb/index.js';
 
 export const enum RetryDecision {
@@ -34,4 +34,29 @@ export function redispatchNow(d: RetryDecision, be: Backend): boolean {
   if (d === RetryDecision.Redispatch) return true;
   const r = be.config.options.redispatch;
   return r !== undefined && r !== 0 && !isHashingLb(be.config.balance) && be.activeCount > 1;
+}
+
+/**
+ * The decision after a failed connection attempt on `srv`, with the counters HAProxy keeps for
+ * it (econ on giving up, wretr per retry, wredis per redispatch). Shared by HTTP and TCP.
+ */
+export function afterConnectFailure(srv: Server, be: Backend, left: number): RetryDecision {
+  const d = nextRetry(left, be.config.options.redispatch, be.config.retries);
+  if (d === RetryDecision.GiveUp) {
+    srv.counters.econ++;
+    be.counters.econ++;
+    return d;
+  }
+  srv.counters.wretr++;
+  be.counters.wretr++;
+  if (!redispatchNow(d, be)) return RetryDecision.SameServer;
+  srv.counters.wredis++;
+  be.counters.wredis++;
+  return RetryDecision.Redispatch;
+}
+
+/** The pause before trying the same server again: HAProxy's min(timeout connect, 1s). */
+export function turnAroundDelay(be: Backend): number {
+  const tc = be.config.timeouts.connect;
+  return tc === undefined ? 1000 : Math.min(tc, 1000);
 }

@@ -127,6 +127,19 @@ function flag(name: string, apply: (t: ServerSettings) => void, defaultOk = true
   };
 }
 
+/** A keyword taking one integer, read the way HAProxy's atol does (no check). */
+function integer(name: string, apply: (t: ServerSettings, n: number) => void): ServerOptionDef {
+  return {
+    name,
+    args: 1,
+    defaultOk: true,
+    parse(ctx) {
+      apply(ctx.target, atol(ctx.args[ctx.cur + 1] ?? ''));
+      return undefined;
+    },
+  };
+}
+
 registerServerOptions([
   {
     name: 'weight',
@@ -145,24 +158,8 @@ registerServerOptions([
   flag('enabled', (t) => (t.disabled = false), false),
   flag('check', (t) => (t.check = true)),
   flag('no-check', (t) => (t.check = false), false),
-  {
-    name: 'maxconn',
-    args: 1,
-    defaultOk: true,
-    parse(ctx) {
-      ctx.target.maxconn = atol(ctx.args[ctx.cur + 1] ?? '');
-      return undefined;
-    },
-  },
-  {
-    name: 'maxqueue',
-    args: 1,
-    defaultOk: true,
-    parse(ctx) {
-      ctx.target.maxqueue = atol(ctx.args[ctx.cur + 1] ?? '');
-      return undefined;
-    },
-  },
+  integer('maxconn', (t, n) => (t.maxconn = n)),
+  integer('maxqueue', (t, n) => (t.maxqueue = n)),
   {
     name: 'pool-max-conn',
     args: 1,

@@ -1,13 +1,17 @@
 // Coarse shared timers for the hot path. Every connection phase has a deadline, refreshed on
 // each read or write: arming a Timer only stores a number, and one wheel swept every few
 // milliseconds fires the due ones. A refreshed timer found in a slot before its time is simply
-// put back in the slot it now belongs to, so refreshing costs nothing per read.
+// put back in the slot it now belongs to, so refreshing costs nothing per read. A disarmed timer
+// leaves its slot at once (O(1)): the wheel must not keep finished streams alive, or every one of
+// them would survive into the old generation and cost a major collection.
 
 /** A deadline owned by a connection or stream. `expire` 0 means disarmed. */
 export interface Timer {
   expire: number;
   /** Internal: the absolute slot tick the timer currently sits in, -1 if none. */
   slot: number;
+  /** Internal: its index in that slot's list. */
+  pos: number;
   /** Called once when the deadline passes (the timer is disarmed first). */
   onTimeout(now: number): void;
 }
@@ -26,7 +30,7 @@ class TimerWheel {
   /** Arms `t` to fire `ms` from now (ms <= 0 or undefined: disarm). */
   arm(t: Timer, ms: number | undefined): void {
     if (ms === undefined || ms <= 0) {
-      t.expire = 0;
+      this.disarm(t);
       return;
     }
     const now = Date.now();
@@ -39,20 +43,25 @@ class TimerWheel {
     }
   }
 
-  /** Disarms `t` (it stays in its slot and is dropped lazily at the sweep). */
+  /** Disarms `t` and takes it out of the wheel. */
   disarm(t: Timer): void {
     t.expire = 0;
+    if (t.slot >= 0) this.remove(t);
   }
 
   private remove(t: Timer): void {
     const list = this.slots[t.slot % SLOTS]!;
-    const i = list.indexOf(t);
-    if (i >= 0) {
-      list[i] = list[list.length - 1]!;
-      list.pop();
+    const i = t.pos;
+    if (list[i] === t) {
+      const last = list.pop()!;
+      if (last !== t) {
+        list[i] = last;
+        last.pos = i;
+      }
       this.count--;
     }
     t.slot = -1;
+    t.pos = -1;
   }
 
   private place(t: Timer, expire: number): void {
@@ -60,7 +69,9 @@ class TimerWheel {
     if (s <= this.tick) s = this.tick + 1;
     if (s >= this.tick + SLOTS) s = this.tick + SLOTS - 1;
     t.slot = s;
-    this.slots[s % SLOTS]!.push(t);
+    const list = this.slots[s % SLOTS]!;
+    t.pos = list.length;
+    list.push(t);
     this.count++;
     if (this.handle === null) this.start();
   }
@@ -84,7 +95,10 @@ class TimerWheel {
       this.count -= list.length;
       for (let i = 0; i < list.length; i++) {
         const t = list[i]!;
+        // A handler earlier in this list may have disarmed or moved this one already.
+        if (t.slot !== this.tick) continue;
         t.slot = -1;
+        t.pos = -1;
         if (t.expire === 0) continue;
         if (t.expire > now) {
           this.place(t, t.expire);
@@ -116,5 +130,5 @@ export const wheel = new TimerWheel();
 
 /** A Timer object with every field initialised. */
 export function newTimer(onTimeout: (now: number) => void): Timer {
-  return { expire: 0, slot: -1, onTimeout };
+  return { expire: 0, slot: -1, pos: -1, onTimeout };
 }

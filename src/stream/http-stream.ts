@@ -67,6 +67,7 @@ export class HttpStream implements H1BackOwner, Pending, BalanceInput, Timer {
   // Timer: the stream's own deadline on the server side (connect, response, queue, turn-around).
   expire = 0;
   slot = -1;
+  pos = -1;
   private readonly timer: Timer = this;
   private timerFor: 'queue' | 'connect' | 'server' | 'retry' | 'tunnel' | 'none' = 'none';
   // Termination state and timing, for the log.

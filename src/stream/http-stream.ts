@@ -31,6 +31,9 @@ function isWebsocketUpgrade(req: HtxRequest): boolean {
   return req.upgrade.length === 9 && req.upgrade.toLowerCase() === 'websocket';
 }
 
+/** Body pieces up to this size are copied next to their head rather than written apart. */
+const COALESCE_MAX = 8192;
+
 /** Methods a reused connection's silent close may be retried with on a fresh connection. */
 function isSafeMethod(m: string): boolean {
   return m === 'GET' || m === 'HEAD' || m === 'OPTIONS' || m === 'TRACE';
@@ -54,6 +57,8 @@ export class HttpStream implements H1BackOwner, Pending, BalanceInput, Timer {
   private reqFraming: BodyKind = BodyKind.None;
   private resFraming: BodyKind = BodyKind.None;
   private resTrailers: HtxHeaders | undefined;
+  /** The response head, held until the body bytes of the same server read join it. */
+  private pendingHead: string | null = null;
   /** Close the client connection after this response. */
   closeClient = false;
   /** Close the server connection after this response. */
@@ -369,17 +374,30 @@ export class HttpStream implements H1BackOwner, Pending, BalanceInput, Timer {
     };
     const head = serializeResponseHead(res, hop);
     this.bytesOut += head.length;
-    const ok = front.write(head);
     if (framing === BodyKind.Tunnel) {
+      front.write(head);
       this.st = St.Tunnel;
       front.startTunnel();
       this.armTimer('tunnel', this.tunnelTimeout());
       return;
     }
     this.st = St.Response;
+    // The head waits for the body bytes of the same read, to leave with them in one write.
+    this.pendingHead = head;
+  }
+
+  /** Writes the response head still waiting, if any (end of a server read, end of stream). */
+  private flushHead(): void {
+    const head = this.pendingHead;
+    if (head === null) return;
+    this.pendingHead = null;
+    this.afterClientWrite(this.front.write(head));
+  }
+
+  private afterClientWrite(ok: boolean): void {
     if (!ok) {
-      this.conn!.socket.pause();
-      front.armClient();
+      this.conn?.socket.pause();
+      this.front.armClient();
     }
   }
 
@@ -388,23 +406,37 @@ export class HttpStream implements H1BackOwner, Pending, BalanceInput, Timer {
     this.bytesOut += n;
     this.srv!.counters.bout += n;
     const front = this.front;
-    let ok: boolean;
     if (this.st === St.Tunnel) {
-      ok = front.write(data);
+      this.afterClientWrite(front.write(data));
       this.armTimer('tunnel', this.tunnelTimeout());
-    } else if (this.resFraming === BodyKind.Chunked) {
-      front.write(chunkHeader(n));
-      front.write(data);
-      ok = front.write(chunkEnd());
-      this.armTimer('server', this.be!.config.timeouts.server);
-    } else {
-      ok = front.write(data);
-      this.armTimer('server', this.be!.config.timeouts.server);
+      return;
     }
-    if (!ok) {
-      this.conn!.socket.pause();
-      front.armClient();
+    this.armTimer('server', this.be!.config.timeouts.server);
+    const chunked = this.resFraming === BodyKind.Chunked;
+    const head = this.pendingHead;
+    this.pendingHead = null;
+    let prefix = head === null ? '' : head;
+    if (chunked) prefix += chunkHeader(n);
+    if (n <= COALESCE_MAX) {
+      // Small payload: head, chunk framing and data in one buffer, one write, one system call.
+      const suffix = chunked ? 2 : 0;
+      const buf = Buffer.allocUnsafe(prefix.length + n + suffix);
+      const at = prefix.length > 0 ? buf.write(prefix, 0, 'latin1') : 0;
+      data.copy(buf, at);
+      if (chunked) {
+        buf[at + n] = 13;
+        buf[at + n + 1] = 10;
+      }
+      this.afterClientWrite(front.write(buf));
+      return;
     }
+    // Large payload: not worth a copy; the socket gathers the parts in one writev.
+    front.socket.cork();
+    if (prefix.length > 0) front.write(prefix);
+    let ok = front.write(data);
+    if (chunked) ok = front.write(chunkEnd());
+    front.socket.uncork();
+    this.afterClientWrite(ok);
   }
 
   onServerTrailers(t: HtxHeaders): void {
@@ -413,6 +445,7 @@ export class HttpStream implements H1BackOwner, Pending, BalanceInput, Timer {
 
   onServerEnd(): void {
     if (this.st !== St.Response) return;
+    this.flushHead();
     if (this.resFraming === BodyKind.Chunked) {
       const last = lastChunk(this.resTrailers);
       this.bytesOut += last.length;
@@ -475,12 +508,10 @@ export class HttpStream implements H1BackOwner, Pending, BalanceInput, Timer {
     }
   }
 
-  beginServerBatch(): void {
-    this.front.socket.cork();
-  }
+  beginServerBatch(): void {}
 
   endServerBatch(): void {
-    this.front.socket.uncork();
+    this.flushHead();
   }
 
   onServerDrain(): void {
@@ -656,6 +687,7 @@ export class HttpStream implements H1BackOwner, Pending, BalanceInput, Timer {
 
   private finish(cause: Cause, phase: Phase): void {
     if (this.st === St.Done) return;
+    this.flushHead();
     const wasQueued = this.st === St.Queued;
     this.st = St.Done;
     this.cause = cause;

@@ -249,8 +249,7 @@ export class H1Parser {
     let p = from;
     let count = 0;
     while (p < end) {
-      let eol = data.indexOf(LF, p);
-      if (eol < 0 || eol > end) eol = end;
+      const eol = findLF(data, p, end);
       let lineEnd = eol;
       if (lineEnd > p && data[lineEnd - 1] === CR) lineEnd--;
       if (lineEnd === p) return null; // the empty line ending the head
@@ -284,7 +283,7 @@ export class H1Parser {
   }
 
   private parseRequestHead(data: Buffer, start: number, end: number): boolean {
-    const eol = data.indexOf(LF, start);
+    const eol = findLF(data, start, end);
     let lineEnd = eol;
     if (data[lineEnd - 1] === CR) lineEnd--;
     // method SP request-target SP HTTP-version
@@ -368,7 +367,7 @@ export class H1Parser {
   }
 
   private parseResponseHead(data: Buffer, start: number, end: number): boolean {
-    const eol = data.indexOf(LF, start);
+    const eol = findLF(data, start, end);
     let lineEnd = eol;
     if (data[lineEnd - 1] === CR) lineEnd--;
     // HTTP-version SP status-code SP [reason-phrase]
@@ -584,15 +583,21 @@ export class H1Parser {
 
 /** Index just past the blank line ending a head (CRLFCRLF, or LF LF), or -1. */
 export function findHeadEnd(data: Buffer, from: number): number {
-  let i = data.indexOf(LF, from);
-  while (i >= 0) {
+  // A plain loop: heads are short, and a native indexOf call per line costs more than the scan.
+  const len = data.length;
+  for (let i = from; i < len; i++) {
+    if (data[i] !== LF) continue;
     const n = data[i + 1];
     if (n === LF) return i + 2;
     if (n === CR && data[i + 2] === LF) return i + 3;
-    if (n === undefined || (n === CR && i + 2 >= data.length)) return -1;
-    i = data.indexOf(LF, i + 1);
   }
   return -1;
+}
+
+/** Index of the next LF in data[from, end), or `end`. */
+function findLF(data: Buffer, from: number, end: number): number {
+  for (let i = from; i < end; i++) if (data[i] === LF) return i;
+  return end;
 }
 
 // Buffer's latin1Slice is the fastest bytes-to-string path; it exists at run time but is not typed.

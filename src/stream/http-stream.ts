@@ -247,14 +247,20 @@ export class HttpStream implements H1BackOwner, Pending, BalanceInput, Timer {
       contentLength: this.req.contentLength,
     };
     const sock = conn.socket;
-    // The head and the body received so far leave in one system call.
-    sock.cork();
-    let ok = sock.write(serializeRequestHead(this.req, hop), 'latin1');
+    const head = serializeRequestHead(this.req, hop);
     this.reqHeadSent = true;
-    for (const b of this.reqBuf) ok = this.writeReqBody(b) && ok;
+    let ok: boolean;
+    if (this.reqBuf.length === 0 && !(this.reqEnded && this.reqFraming === BodyKind.Chunked)) {
+      ok = sock.write(head, 'latin1');
+    } else {
+      // The head and the body received so far leave in one system call.
+      sock.cork();
+      ok = sock.write(head, 'latin1');
+      for (const b of this.reqBuf) ok = this.writeReqBody(b) && ok;
+      if (this.reqEnded) this.writeReqEnd();
+      sock.uncork();
+    }
     if (!this.reqKeptWhole || this.reqBufBytes > this.front.fe.ctx.bufsize) this.dropKeptRequest();
-    if (this.reqEnded) this.writeReqEnd();
-    sock.uncork();
     this.armTimer('server', this.be!.config.timeouts.server);
     if (ok) this.front.resumeReading();
   }

@@ -5,6 +5,7 @@
 import type { ProxyConfig } from '../config/model.js';
 import { createLbAlgorithm, hdrHashKey, uriHashKey, urlParamValue } from '../lb/index.js';
 import type { LbAlgorithm } from '../lb/types.js';
+import { LogLevel, noServerAvailableMessage, serverDownMessage, serverUpMessage } from '../log/index.js';
 import { PendingQueue, type Pending } from './queue.js';
 import { newCounters, Server, SrvState, type ServerCounters } from './server.js';
 
@@ -64,8 +65,12 @@ export class Backend {
     return this.lbBackup.size;
   }
 
-  /** Changes a server's state (control plane only) and keeps the algorithms current. */
-  setServerState(s: Server, state: SrvState): void {
+  /**
+   * Changes a server's state (control plane only), keeps the algorithms current, and logs the
+   * change as HAProxy does ("Server be/s1 is DOWN, reason: ...", "backend be has no server
+   * available!"). `cause` is the reason text (a check report, "changed from CLI", ...).
+   */
+  setServerState(s: Server, state: SrvState, cause?: string): void {
     if (s.state === state) return;
     const was = s.usable;
     s.state = state;
@@ -76,7 +81,30 @@ export class Backend {
       // A server coming back can take requests waiting in the backend queue.
       this.serveQueue(s);
     }
+    if (was === s.usable || this.stateLog === null) return;
+    const change = {
+      backend: this.name,
+      server: s.name,
+      backup: s.backup,
+      cause,
+      activeServers: this.activeCount,
+      backupServers: this.backupCount,
+      curSess: s.served,
+      xferred: 0,
+      queued: s.queue.length,
+    };
+    if (s.usable) {
+      this.stateLog(LogLevel.Notice, serverUpMessage(change));
+    } else {
+      this.stateLog(LogLevel.Alert, serverDownMessage(change));
+      if (this.activeCount + this.backupCount === 0) {
+        this.stateLog(LogLevel.Emerg, noServerAvailableMessage(this.config.kind === 'listen' ? 'proxy' : 'backend', this.name));
+      }
+    }
   }
+
+  /** Where server state changes are logged (set by the runtime); null: not logged. */
+  stateLog: ((level: LogLevel, msg: string) => void) | null = null;
 
   /** The hash key for the configured algorithm, or undefined to fall back to round robin. */
   private hashKey(input: BalanceInput): string | undefined {

@@ -67,7 +67,12 @@ export function createEventLog(g: GlobalConfig): EventLog {
   return {
     event(level: number, msg: string): void {
       if (logger.enabled) logger.event(level, msg);
-      else if (level <= 4) process.stderr.write(`[${level <= 3 ? 'ALERT' : 'WARNING'}]  (${process.pid}) : ${msg}\n`);
+      // As HAProxy in the foreground, state changes also reach stderr: emergencies as ALERTs
+      // ("no server available"), the rest as WARNINGs and NOTICEs.
+      if (level <= 5) {
+        const label = level === 0 ? '[ALERT]' : level <= 4 ? '[WARNING]' : '[NOTICE]';
+        process.stderr.write(`${label.padEnd(10)} (${process.pid}) : ${msg}\n`);
+      }
     },
     close(): void {
       logger.close();

@@ -25,7 +25,11 @@ export class Runtime {
     const g = config.global;
     this.ctx = new ProcessContext(g.maxconn || defaultMaxconn(), g.tune.bufsize, g.tune.maxrewrite, g.tune.maxhdr);
     for (const p of config.proxies) {
-      if (p.kind !== 'frontend' && !p.disabled) this.backends.set(p.name, new Backend(p));
+      if (p.kind !== 'frontend' && !p.disabled) {
+        const be = new Backend(p);
+        be.stateLog = (level, msg) => events.event(level, msg);
+        this.backends.set(p.name, be);
+      }
     }
     for (const p of frontendsOf(config)) {
       const be = this.defaultBackendOf(p);

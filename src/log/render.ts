@@ -3,7 +3,8 @@
 // beyond the output string itself.
 //
 // Rules that decide the exact bytes (HAProxy's sess_build_logline):
-// - a separator prints one space, and only after a node that printed something;
+// - a separator prints one space, and only after a text or a tag, even one that printed an empty
+//   value; header captures (%hr %hs %hrl %hsl) that print nothing do not count;
 // - strings obey the flags: Q quotes them, M prints "-" when empty, E escapes '"' '\' ']';
 // - numbers are never quoted; X prints IPs, ports and a few counters in hexadecimal;
 // - the request line and its parts escape non-printable characters, '"' and '#' as "#XX";
@@ -275,6 +276,11 @@ function requestPart(alias: Alias, rec: LogRecord): string {
   }
 }
 
+/** Header captures print nothing at all, separators included, when none is configured. */
+function isCapture(a: Alias): boolean {
+  return a === Alias.HdrReq || a === Alias.HdrRes || a === Alias.HdrReqList || a === Alias.HdrResList;
+}
+
 /**
  * Renders `fmt` for `rec`. `sampleCtx` is handed to the `%[...]` expressions (the stream).
  * The result has no trailing newline and is not truncated: the sinks cap it per target.
@@ -300,10 +306,10 @@ export function formatLogLine(fmt: LogFormat, rec: LogRecord, sampleCtx?: unknow
       case NodeKind.Alias:
       case NodeKind.Sample: {
         const v = node.kind === NodeKind.Alias ? renderAlias(node, fmt, rec) : renderSample(node, fmt, sampleCtx);
-        if (v.length > 0) {
-          out += v;
-          lastIsSpace = false;
-        }
+        out += v;
+        // As HAProxy: a tag counts as printed even when its value is empty, so the field keeps
+        // its separators; only header captures that are not configured vanish entirely.
+        if (v.length > 0 || !isCapture(node.alias)) lastIsSpace = false;
         break;
       }
     }

@@ -192,10 +192,15 @@ test('+E escapes ", \\ and ] in plain strings; +Q quotes', () => {
   assert.equal(fmt('%{+Q}ID %ID %{-M}ID|', rec), '"" - |');
 });
 
-test('separators print one space and only between non-empty fields', () => {
+test('separators print one space; header captures that are not configured vanish with theirs', () => {
   const rec = httpRecord();
   assert.equal(fmt('  %ci   %hr   %hs   %b  ', rec), '10.0.1.2 static ');
   assert.equal(fmt('%ci %hr %b', rec, { mergeSpaces: false }), '10.0.1.2  static');
+});
+
+test('an empty field keeps its place between its separators, as HAProxy', () => {
+  const rec = httpRecord({ requestLine: 'GET /index.html HTTP/1.1' });
+  assert.equal(fmt('%ci %HQ %b', rec), '10.0.1.2  static');
 });
 
 test('the "Connect from" line of frontends without a log format', () => {

@@ -47,9 +47,12 @@ export class Frontend {
   feconn = 0;
   readonly counters: FrontendCounters = { stot: 0, reqTot: 0, ereq: 0, smax: 0, bin: 0, bout: 0, hrsp: [0, 0, 0, 0, 0, 0] };
   readonly listeners: Listener[] = [];
-  readonly conns = new Set<FrontConn>();
-  /** Accepted sockets waiting for a slot (frontend or global maxconn reached). */
-  private readonly waiting: net.Socket[] = [];
+  /** Open connections, each with the index of the bind that accepted it. */
+  readonly conns = new Map<FrontConn, number>();
+  /** Current connections per bind, for `bind ... maxconn`. */
+  private readonly bindConns: number[];
+  /** Accepted sockets waiting for a slot (bind, frontend or global maxconn reached). */
+  private readonly waiting: Array<{ s: net.Socket; bind: number }> = [];
   private stopped = false;
 
   constructor(
@@ -61,26 +64,29 @@ export class Frontend {
     private readonly handler: ConnHandler,
   ) {
     this.name = config.name;
+    this.bindConns = config.binds.map(() => 0);
   }
 
   /** Opens every bind of the frontend. */
   async start(): Promise<void> {
-    for (const b of this.config.binds) {
-      this.listeners.push(await listen(b, (s) => this.accept(s)));
+    for (let i = 0; i < this.config.binds.length; i++) {
+      this.listeners.push(await listen(this.config.binds[i]!, (s) => this.accept(s, i)));
     }
   }
 
-  private maxconnReached(): boolean {
+  private maxconnReached(bind: number): boolean {
+    const bm = this.config.binds[bind]!.maxconn;
+    if (bm > 0 && this.bindConns[bind]! >= bm) return true;
     const m = this.config.maxconn || this.ctx.maxconn;
     return (m > 0 && this.feconn >= m) || (this.ctx.maxconn > 0 && this.ctx.actconn >= this.ctx.maxconn);
   }
 
-  private accept(s: net.Socket): void {
+  private accept(s: net.Socket, bind: number): void {
     if (this.stopped) {
       s.destroy();
       return;
     }
-    if (this.maxconnReached()) {
+    if (this.maxconnReached(bind)) {
       // HAProxy leaves such connections in the kernel's backlog; we hold them unread, bounded
       // like a backlog, and reset what exceeds it.
       if (this.waiting.length >= 1024) {
@@ -91,40 +97,53 @@ export class Frontend {
       // A waiting client that gives up must not stay in the list.
       s.on('error', () => s.destroy());
       s.once('close', () => {
-        const i = this.waiting.indexOf(s);
+        const i = this.waiting.findIndex((w) => w.s === s);
         if (i >= 0) this.waiting.splice(i, 1);
       });
-      this.waiting.push(s);
+      this.waiting.push({ s, bind });
       this.ctx.onSlotFree(() => this.admitWaiting());
       return;
     }
-    this.open(s);
+    this.open(s, bind);
   }
 
-  private open(s: net.Socket): void {
+  private open(s: net.Socket, bind: number): void {
+    this.bindConns[bind]!++;
     this.feconn++;
     this.ctx.actconn++;
     this.ctx.counters.cumConns++;
     this.counters.stot++;
     if (this.feconn > this.counters.smax) this.counters.smax = this.feconn;
     const c = this.handler(this, s);
-    this.conns.add(c);
+    this.conns.set(c, bind);
   }
 
+  /** Lets waiting connections in, oldest first, as far as their bind and the limits allow. */
   private admitWaiting(): void {
-    while (this.waiting.length > 0 && !this.maxconnReached()) {
-      const s = this.waiting.shift()!;
-      if (s.destroyed) continue;
+    for (let i = 0; i < this.waiting.length; ) {
+      const { s, bind } = this.waiting[i]!;
+      if (s.destroyed) {
+        this.waiting.splice(i, 1);
+        continue;
+      }
+      if (this.maxconnReached(bind)) {
+        i++;
+        continue;
+      }
+      this.waiting.splice(i, 1);
       s.removeAllListeners('error');
       s.removeAllListeners('close');
-      this.open(s);
+      this.open(s, bind);
       s.resume();
     }
   }
 
   /** A connection of this frontend closed: release its slot. Idempotent per connection. */
   closed(c: FrontConn): void {
-    if (!this.conns.delete(c)) return;
+    const bind = this.conns.get(c);
+    if (bind === undefined) return;
+    this.conns.delete(c);
+    this.bindConns[bind]!--;
     this.feconn--;
     this.ctx.actconn--;
     if (this.waiting.length > 0) this.admitWaiting();
@@ -139,19 +158,19 @@ export class Frontend {
   stopListening(): void {
     this.stopped = true;
     for (const l of this.listeners) l.server.close();
-    for (const s of this.waiting.splice(0)) s.destroy();
+    for (const w of this.waiting.splice(0)) w.s.destroy();
   }
 
   /** Asks every connection to finish its exchange and close. */
   softStop(): void {
-    for (const c of [...this.conns]) c.softStop();
+    for (const c of [...this.conns.keys()]) c.softStop();
   }
 
   /** Closes everything now. */
   kill(): void {
     this.stopped = true;
     for (const l of this.listeners) l.server.close();
-    for (const s of this.waiting.splice(0)) s.destroy();
-    for (const c of [...this.conns]) c.kill();
+    for (const w of this.waiting.splice(0)) w.s.destroy();
+    for (const c of [...this.conns.keys()]) c.kill();
   }
 }

@@ -82,6 +82,7 @@ function proxyConfig(p: ProxyDraft, id: number): ProxyConfig {
     }),
     maxconn: p.fe ? p.maxconn : 0,
     useBackends: p.fe ? p.useBackends.map((r) => ({ ...r })) : [],
+    acls: p.acls.map((a) => ({ name: a.name, args: [...a.args], loc: a.loc })),
     httpRequestRules: [...inherited, ...p.httpRequestRules].map((r) => ({ ...r, headers: r.headers.map(([n, v]) => [n, v] as [string, string]) })),
     servers: p.be
       ? p.servers.map(

@@ -136,7 +136,7 @@ export const PROXY_TWO_WORD = new Set([
 
 /** Proxy keywords sluice recognises but does not implement yet. */
 export const PROXY_UNSUPPORTED = new Set([
-  'acl', 'be-unpublished', 'capture', 'compression', 'cookie', 'crt', 'declare', 'dispatch',
+  'be-unpublished', 'capture', 'compression', 'cookie', 'crt', 'declare', 'dispatch',
   'dynamic-cookie-key', 'email-alert', 'error-log-format', 'errorfiles', 'errorloc', 'errorloc302',
   'errorloc303', 'external-check', 'filter', 'filter-sequence', 'force-be-switch', 'force-persist',
   'guid', 'hash-balance-factor', 'hash-preserve-affinity', 'http-after-response', 'http-check',

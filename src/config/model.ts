@@ -134,6 +134,14 @@ export interface ConditionSpec {
   loc: SourceLoc;
 }
 
+/** An `acl NAME FETCH [flags] [operator] VALUE...` line, compiled by the ACL engine. */
+export interface AclDef {
+  name: string;
+  /** The words after the name. */
+  args: string[];
+  loc: SourceLoc;
+}
+
 export interface UseBackendRule {
   backend: string;
   cond?: ConditionSpec;
@@ -197,6 +205,8 @@ export interface ProxyConfig {
   defaultBackend?: string;
   useBackends: UseBackendRule[];
   httpRequestRules: HttpRequestRule[];
+  /** Named ACLs declared in this proxy, in order (several lines with one name are ORed). */
+  acls: AclDef[];
 
   // Backend side (backend, listen)
   servers: ServerConfig[];

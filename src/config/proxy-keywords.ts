@@ -204,6 +204,24 @@ registerProxyKeywords([
     parse: parseTimeout,
   },
   {
+    // The ACL engine compiles the definition when a condition uses it (names are checked there).
+    name: 'acl',
+    cap: 'any',
+    inDefaults: false,
+    parse(ctx) {
+      const [, name, ...args] = ctx.args;
+      if (name === undefined || args.length === 0) {
+        ctx.report.alert("'acl' expects an ACL name and a fetch method.");
+        return;
+      }
+      if (!/^[A-Za-z0-9_.:-]+$/.test(name)) {
+        ctx.report.alert(`'acl' : ACL name '${name}' contains invalid character.`);
+        return;
+      }
+      ctx.proxy.acls.push({ name, args, loc: ctx.loc });
+    },
+  },
+  {
     name: 'default_backend',
     cap: 'fe',
     inDefaults: true,

@@ -14,6 +14,7 @@ import type {
   Timeouts,
   TuneConfig,
   UseBackendRule,
+  AclDef,
 } from './model.js';
 import type { InetAddress } from './address.js';
 import type { DiagnosticList } from './diagnostics.js';
@@ -79,6 +80,7 @@ export interface ProxyDraft {
   defaultBackend?: { name: string; loc: SourceLoc };
   useBackends: UseBackendRule[];
   httpRequestRules: HttpRequestRule[];
+  acls: AclDef[];
   servers: ServerDraft[];
   defaultServer: ServerSettings;
   balance: BalanceConfig;
@@ -200,6 +202,7 @@ export function presetDefaults(loc: SourceLoc, name = ''): ProxyDraft {
     maxconn: 0,
     useBackends: [],
     httpRequestRules: [],
+    acls: [],
     servers: [],
     defaultServer: defaultServerSettings(),
     balance: { algo: 'roundrobin' },

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HTTP_CLF_LOG_FORMAT, HTTP_LOG_FORMAT, TCP_LOG_FORMAT, type ProxyConfig } from '../../../src/config/index.js';
+import { HTTP_CLF_LOG_FORMAT, HTTP_LOG_FORMAT, TCP_LOG_FORMAT, parseConfigText, type ProxyConfig } from '../../../src/config/index.js';
 import { FILE, PREAMBLE, alertAt, lines, ok, parse, warningAt } from './util.js';
 
 /** Parses PREAMBLE + a listen section with `body`, returns the listen proxy. */
@@ -312,7 +312,7 @@ test('unknown and unsupported proxy keywords', async () => {
   const cases: Array<[string, string]> = [
     ['balanse roundrobin', "unknown keyword 'balanse' in 'listen' section; did you mean 'balance' maybe ?"],
     ['frobnicate 1', "unknown keyword 'frobnicate' in 'listen' section"],
-    ['acl is_api path_beg /api', "'acl' is not supported yet by sluice."],
+    ['compression algo gzip', "'compression' is not supported yet by sluice."],
     ['stats enable', "'stats enable' is not supported yet by sluice."],
     ['http-response set-header X 1', "'http-response set-header' is not supported yet by sluice."],
     ['tcp-request content accept', "'tcp-request content' is not supported yet by sluice."],
@@ -323,4 +323,31 @@ test('unknown and unsupported proxy keywords', async () => {
   ];
   for (const [line, msg] of cases) assert.deepEqual(await listenDiags(`    ${line}`), [alertAt(8, msg)], line);
   assert.deepEqual(await listenDiags('    backlog 1000\n    srvtcpka-idle 30s'), []);
+});
+
+test('acl lines are kept in order with their words and place, for the ACL engine', async () => {
+  const { config, diagnostics } = await parseConfigText(
+    `defaults
+    mode http
+    timeout connect 1s
+    timeout client 1s
+    timeout server 1s
+frontend f
+    bind 127.0.0.1:8080
+    acl is_api path_beg /api /v2
+    acl is_api hdr(host) -i api.example.com
+    default_backend b
+backend b
+    server s 127.0.0.1:1
+`,
+    'acl.cfg',
+  );
+  assert.ok(config, diagnostics.map((d) => d.message).join('\n'));
+  assert.deepEqual(
+    config.proxies[0]!.acls.map((a) => [a.name, a.args, a.loc.line]),
+    [
+      ['is_api', ['path_beg', '/api', '/v2'], 8],
+      ['is_api', ['hdr(host)', '-i', 'api.example.com'], 9],
+    ],
+  );
 });

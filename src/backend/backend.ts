@@ -5,6 +5,7 @@
 import type { ProxyConfig } from '../config/model.js';
 import { createLbAlgorithm, hdrHashKey, uriHashKey, urlParamValue } from '../lb/index.js';
 import type { LbAlgorithm } from '../lb/types.js';
+import type { ReturnRule } from '../http/rules.js';
 import { LogLevel, noServerAvailableMessage, serverDownMessage, serverUpMessage } from '../log/index.js';
 import { PendingQueue, type Pending } from './queue.js';
 import { newCounters, Server, SrvState, type ServerCounters } from './server.js';
@@ -40,6 +41,8 @@ export class Backend {
   readonly lbBackup: LbAlgorithm;
   readonly queue = new PendingQueue();
   readonly counters: BackendCounters = { ...newCounters(), cur: 0 };
+  /** `http-request` rules of the backend section, compiled at start-up (the runtime sets them). */
+  reqRules: ReturnRule[] = [];
   /** Streams currently using this backend (beconn). */
   beconn = 0;
 

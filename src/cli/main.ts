@@ -38,7 +38,13 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write('Configuration file is valid\n');
     return 0;
   }
-  const rt = new Runtime(config, createEventLog(config.global));
+  let rt: Runtime;
+  try {
+    rt = new Runtime(config, createEventLog(config.global));
+  } catch (err) {
+    alert(`config : ${(err as Error).message}`);
+    return 1;
+  }
   if (rt.frontends.length === 0) {
     alert('[sluice.main()] No enabled listener found (check for \'bind\' directives) ! Exiting.');
     return 1;

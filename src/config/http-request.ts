@@ -146,7 +146,7 @@ function parseHttpRequest(ctx: ProxyContext): void {
     report.warning("a 'http-request' rule placed after a 'use_backend' rule will still be processed before.");
   }
   rules.push(rule);
-  acceptCondition(ctx, cond, 'http-request');
+  acceptCondition(ctx, cond, `http-request ${ctx.args[1] ?? ''}`);
 }
 
 registerHttpRequestActions([{ name: 'return', parse: parseReturn }]);

@@ -30,6 +30,7 @@ export {
   registerBindOptions,
   registerServerOptions,
   registerConditionChecker,
+  registerAclLineChecker,
   registerLogFormatChecker,
   RuleError,
   type GlobalKeyword,

@@ -4,7 +4,7 @@
 
 import type { ConditionSpec, Timeouts } from './model.js';
 import { notSupportedYet } from './known-keywords.js';
-import { getConditionChecker, registerProxyKeywords, type ProxyContext } from './registry.js';
+import { getAclLineChecker, getConditionChecker, registerProxyKeywords, type ProxyContext } from './registry.js';
 import { lenientInt, timeErrorMessage, tooManyArgs, warnTrailing } from './helpers.js';
 import { conditionFrom, proxyTypeStr } from './state.js';
 import { atol, parseTimeValue } from './units.js';
@@ -37,7 +37,9 @@ export function acceptCondition(ctx: ProxyContext, cond: ConditionSpec | undefin
   }
   const err = checker(cond, ctx);
   if (err !== undefined) {
-    ctx.report.alert(`error detected while parsing ${what} condition : ${err}.`);
+    // HAProxy's wording names the rule: "switching rule", "an 'http-request return' condition".
+    const subject = what === 'use_backend' ? 'switching rule' : `an '${what}' condition`;
+    ctx.report.alert(`error detected while parsing ${subject} : ${err}.`);
     return false;
   }
   return true;
@@ -216,6 +218,11 @@ registerProxyKeywords([
       }
       if (!/^[A-Za-z0-9_.:-]+$/.test(name)) {
         ctx.report.alert(`'acl' : ACL name '${name}' contains invalid character.`);
+        return;
+      }
+      const err = getAclLineChecker()?.(name, args, ctx.loc.file, ctx.loc.line);
+      if (err !== undefined) {
+        ctx.report.alert(err);
         return;
       }
       ctx.proxy.acls.push({ name, args, loc: ctx.loc });

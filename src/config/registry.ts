@@ -142,6 +142,19 @@ const httpRequestActions = new Map<string, HttpRequestActionDef>();
 const bindOptions = new Map<string, BindOptionDef>();
 const serverOptions = new Map<string, ServerOptionDef>();
 let conditionChecker: ConditionChecker | undefined;
+let aclLineChecker: AclLineChecker | undefined;
+
+/** Checks one `acl` line once the ACL engine exists; returns an alert text or undefined. */
+export type AclLineChecker = (name: string, args: string[], file: string, line: number) => string | undefined;
+
+/** Registers the checker of `acl` lines. */
+export function registerAclLineChecker(fn: AclLineChecker): void {
+  aclLineChecker = fn;
+}
+
+export function getAclLineChecker(): AclLineChecker | undefined {
+  return aclLineChecker;
+}
 let logFormatChecker: LogFormatChecker | undefined;
 
 /** Adds or replaces keywords of the global section. */

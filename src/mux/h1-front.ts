@@ -11,6 +11,7 @@ import type { Frontend, FrontConn } from '../proxy/frontend.js';
 import { HttpStream } from '../stream/http-stream.js';
 import { connLogRecord } from '../stream/log-record.js';
 import type { H1BackConn } from './h1-back.js';
+import type { SampleValue } from '../acl/index.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -45,6 +46,8 @@ export class H1FrontConn implements FrontConn, H1ParserEvents {
   readonly clientPort: number;
   readonly localIp: string;
   readonly localPort: number;
+  /** `sess.*` variables, created on first use. */
+  sessVars: Map<string, SampleValue> | null = null;
   /** Server connection kept for this client alone (http-reuse never). */
   privateConn: H1BackConn | null = null;
   /** Bytes received on this connection not yet accounted to a stream (for %U). */

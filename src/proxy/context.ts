@@ -1,6 +1,7 @@
 // Process-wide state shared by every frontend: connection counts, limits, the stopping flag.
 
 import type { H1Limits } from '../proto/h1/index.js';
+import type { Backend } from '../backend/index.js';
 
 export interface ProcessCounters {
   /** Cumulated connections accepted and requests handled. */
@@ -19,6 +20,9 @@ export class ProcessContext {
   readonly h1Limits: H1Limits;
   readonly bufsize: number;
   readonly startTime = Date.now();
+  /** Proxies by name, for the fetches that name one (fe_conn(x), nbsrv(x), srv_is_up(x/y)). */
+  readonly frontends = new Map<string, { readonly feconn: number }>();
+  readonly backends = new Map<string, Backend>();
   /** Called when a connection slot frees, so that listeners paused at maxconn can go on. */
   private readonly slotWaiters: Array<() => void> = [];
 

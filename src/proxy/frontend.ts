@@ -4,6 +4,8 @@
 import type * as net from 'node:net';
 import type { ProxyConfig } from '../config/model.js';
 import type { Backend } from '../backend/index.js';
+import type { Condition } from '../acl/index.js';
+import type { ReturnRule } from '../http/rules.js';
 import { listen, type Listener } from '../net/listener.js';
 import type { LogRecord } from '../log/types.js';
 import type { ProcessContext } from './context.js';
@@ -47,6 +49,9 @@ export class Frontend {
   feconn = 0;
   readonly counters: FrontendCounters = { stot: 0, reqTot: 0, ereq: 0, smax: 0, bin: 0, bout: 0, hrsp: [0, 0, 0, 0, 0, 0] };
   readonly listeners: Listener[] = [];
+  /** `http-request` rules of the frontend and its `use_backend` rules, compiled at start-up. */
+  reqRules: ReturnRule[] = [];
+  useBackendRules: Array<{ be: Backend; cond: Condition | null }> = [];
   /** Open connections, each with the index of the bind that accepted it. */
   readonly conns = new Map<FrontConn, number>();
   /** Current connections per bind, for `bind ... maxconn`. */

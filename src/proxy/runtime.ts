@@ -10,6 +10,8 @@ import { TcpSession } from '../mux/tcp.js';
 import { ProcessContext } from './context.js';
 import { Frontend, type TrafficLogger } from './frontend.js';
 import { createTrafficLogger, type EventLog } from './logging.js';
+import { ProxyConditions } from './conditions.js';
+import { compileRequestRules } from '../http/rules.js';
 
 export class Runtime {
   readonly ctx: ProcessContext;
@@ -24,30 +26,56 @@ export class Runtime {
   ) {
     const g = config.global;
     this.ctx = new ProcessContext(g.maxconn || defaultMaxconn(), g.tune.bufsize, g.tune.maxrewrite, g.tune.maxhdr);
+    const conds = new Map(config.proxies.map((p) => [p, new ProxyConditions(p)]));
     for (const p of config.proxies) {
       if (p.kind !== 'frontend' && !p.disabled) {
         const be = new Backend(p);
         be.stateLog = (level, msg) => events.event(level, msg);
+        be.reqRules = compileRequestRules(p.httpRequestRules, (c) => conds.get(p)!.compile(c));
         this.backends.set(p.name, be);
+        this.ctx.backends.set(p.name, be);
       }
     }
     for (const p of frontendsOf(config)) {
-      const be = this.defaultBackendOf(p);
       const logger: TrafficLogger | null = createTrafficLogger(p, config.global);
-      const handler = p.mode === 'tcp'
+      const tcp = p.mode === 'tcp';
+      const handler = tcp
         ? (fe: Frontend, s: net.Socket) => new TcpSession(fe, s)
         : (fe: Frontend, s: net.Socket) => new H1FrontConn(fe, s);
-      this.frontends.push(new Frontend(p, this.ctx, be, logger, handler));
+      const fe = new Frontend(p, this.ctx, tcp ? this.tcpBackendOf(p) : this.defaultBackendOf(p), logger, handler);
+      if (!tcp) {
+        const c = conds.get(p)!;
+        fe.reqRules = compileRequestRules(p.httpRequestRules, (x) => c.compile(x));
+        fe.useBackendRules = p.useBackends.flatMap((r) => {
+          const be = this.backends.get(r.backend);
+          return be ? [{ be, cond: c.compile(r.cond) }] : [];
+        });
+      }
+      this.frontends.push(fe);
+      this.ctx.frontends.set(p.name, fe);
     }
     this.stopped = new Promise((r) => (this.stopResolve = r));
   }
 
+  /** Where requests go when no use_backend rule matches: default_backend, or a listen itself. */
   private defaultBackendOf(p: ProxyConfig): Backend | null {
     if (p.defaultBackend !== undefined) return this.backends.get(p.defaultBackend) ?? null;
     if (p.kind === 'listen') return this.backends.get(p.name) ?? null;
-    // use_backend rules without conditions route everything to their backend.
-    const unconditional = p.useBackends.find((r) => r.cond === undefined);
-    return unconditional ? (this.backends.get(unconditional.backend) ?? null) : null;
+    return null;
+  }
+
+  /**
+   * The one backend of a TCP frontend: its first use_backend rule (rules apply in order, before
+   * default_backend), else the default. TCP content inspection, which conditions would need
+   * there, is not supported yet: such rules are refused rather than ignored.
+   */
+  private tcpBackendOf(p: ProxyConfig): Backend | null {
+    const first = p.useBackends[0];
+    if (first === undefined) return this.defaultBackendOf(p);
+    if (first.cond !== undefined) {
+      throw new Error(`[${first.loc.file}:${first.loc.line}] : 'use_backend' with a condition in a TCP frontend ('${p.name}') is not supported yet by sluice.`);
+    }
+    return this.backends.get(first.backend) ?? null;
   }
 
   /** Opens every listener; rejects (and closes what was opened) if one cannot bind. */

@@ -10,7 +10,9 @@ import { wheel, type Timer } from '../core/timer.js';
 import { AssignResult, type Backend, type BalanceInput, type Pending, type PendingQueue, type Server } from '../backend/index.js';
 import { H1BackConn, type H1BackOwner } from '../mux/h1-back.js';
 import type { H1FrontConn } from '../mux/h1-front.js';
-import { applyForwardFor, localResponse } from '../http/index.js';
+import { applyForwardFor } from '../http/index.js';
+import { firstMatching, type ReturnRule } from '../http/rules.js';
+import { Txn } from './txn.js';
 import { buildHttpLogRecord } from './log-record.js';
 import { afterConnectFailure, RetryDecision, turnAroundDelay } from './retry.js';
 
@@ -39,7 +41,7 @@ function isSafeMethod(m: string): boolean {
   return m === 'GET' || m === 'HEAD' || m === 'OPTIONS' || m === 'TRACE';
 }
 
-export class HttpStream implements H1BackOwner, Pending, BalanceInput, Timer {
+export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInput, Timer {
   st = St.Init;
   be: Backend | null = null;
   srv: Server | null = null;
@@ -48,6 +50,8 @@ export class HttpStream implements H1BackOwner, Pending, BalanceInput, Timer {
   /** Request body received before the server connection could take it. */
   private reqBuf: Buffer[] = [];
   private reqBufBytes = 0;
+  /** Request body bytes received so far (req.body_size). */
+  reqBodyBytes = 0;
   /** Body sent so far is kept whole (for a retry on a fresh connection) while under bufsize. */
   private reqKeptWhole = true;
   reqEnded = false;
@@ -100,6 +104,7 @@ export class HttpStream implements H1BackOwner, Pending, BalanceInput, Timer {
     readonly front: H1FrontConn,
     readonly req: HtxRequest,
   ) {
+    super();
     this.tStart = Date.now();
   }
 
@@ -109,21 +114,24 @@ export class HttpStream implements H1BackOwner, Pending, BalanceInput, Timer {
     const fe = this.front.fe;
     const req = this.req;
     this.bytesIn += this.front.parser.headBytes;
-    // http-request rules run first; `return` answers locally.
-    for (const rule of fe.config.httpRequestRules) {
-      if (rule.action === 'return') {
-        const head = req.method === 'HEAD';
-        this.answerLocal(localResponse(rule.status, rule.contentType, rule.body, rule.headers, head), rule.status, Cause.Local, Phase.Request);
-        return;
-      }
-    }
     if (isWebsocketUpgrade(req) && headerGet(req.headers, 'sec-websocket-key') === undefined) {
       // As HAProxy: a WebSocket handshake without its key is not forwarded.
       fe.counters.ereq++;
       this.answerError(400, Cause.Proxy, Phase.Request);
       return;
     }
-    const be = fe.defaultBackend;
+    // The frontend's http-request rules, then use_backend (first match wins), then the
+    // backend's own rules when it is another section.
+    if (this.runRequestRules(fe.reqRules)) return;
+    let be = fe.defaultBackend;
+    const ub = fe.useBackendRules;
+    for (let i = 0; i < ub.length; i++) {
+      const r = ub[i]!;
+      if (r.cond === null || r.cond.test(this)) {
+        be = r.be;
+        break;
+      }
+    }
     if (be === null) {
       this.answerError(503, Cause.ServerAbort, Phase.Connect);
       return;
@@ -132,6 +140,7 @@ export class HttpStream implements H1BackOwner, Pending, BalanceInput, Timer {
     be.beconn++;
     be.counters.cur++;
     be.counters.stot++;
+    if (be.config !== fe.config && this.runRequestRules(be.reqRules)) return;
     if (fe.config.options.forwardfor) applyForwardFor(req.headers, fe.config.options.forwardfor, this.front.clientIp);
     else if (be.config.options.forwardfor) applyForwardFor(req.headers, be.config.options.forwardfor, this.front.clientIp);
     const feo = fe.config.options;
@@ -141,6 +150,15 @@ export class HttpStream implements H1BackOwner, Pending, BalanceInput, Timer {
     this.retriesLeft = be.config.retries;
     this.reqFraming = req.bodyKind === BodyKind.Length ? BodyKind.Length : req.bodyKind === BodyKind.Chunked ? BodyKind.Chunked : BodyKind.None;
     this.assign();
+  }
+
+  /** Runs `http-request` rules; true when one answered the request (the stream then ended). */
+  private runRequestRules(rules: readonly ReturnRule[]): boolean {
+    if (rules.length === 0) return false;
+    const r = firstMatching(rules, this);
+    if (r === null) return false;
+    this.answerLocal(this.req.method === 'HEAD' ? r.head : r.full, r.status, Cause.Local, Phase.Request);
+    return true;
   }
 
   private assign(): void {
@@ -284,6 +302,7 @@ export class HttpStream implements H1BackOwner, Pending, BalanceInput, Timer {
 
   onRequestData(data: Buffer): void {
     this.bytesIn += data.length;
+    this.reqBodyBytes += data.length;
     if (this.st === St.Tunnel) {
       this.srv!.counters.bin += data.length;
       if (!this.conn!.socket.write(data)) this.front.pauseReading();

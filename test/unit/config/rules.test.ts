@@ -56,7 +56,7 @@ test('http-request errors', async () => {
     ['http-request return errorfile /x', `${pre}'errorfile' in 'http-request return' is not supported yet by sluice.`],
     ['http-request set-header X 1', "'http-request set-header' is not supported yet by sluice."],
     ['http-request set-var(txn.x) str(1)', "'http-request set-var' is not supported yet by sluice."],
-    ['http-request return if { path /x }', "conditions ('if ...') on 'http-request' rules are not supported yet by sluice."],
+    ['http-request return if { path /x }', "conditions ('if ...') on 'http-request return' rules are not supported yet by sluice."],
   ];
   for (const [line, msg] of cases) {
     const r = await parse(front(`    ${line}`));

@@ -4,7 +4,7 @@
 import type * as net from 'node:net';
 import type { ProxyConfig } from '../config/model.js';
 import type { Backend } from '../backend/index.js';
-import type { Condition } from '../acl/index.js';
+import type { Condition, SampleCtx } from '../acl/index.js';
 import type { ReturnRule } from '../http/rules.js';
 import { listen, type Listener } from '../net/listener.js';
 import type { LogRecord } from '../log/types.js';
@@ -13,7 +13,7 @@ import type { ProcessContext } from './context.js';
 /** Where a frontend's traffic logs and events go (built by the runtime from the log module). */
 export interface TrafficLogger {
   /** Logs one finished request (HTTP) or connection (TCP). */
-  traffic(rec: LogRecord): void;
+  traffic(rec: LogRecord, ctx?: SampleCtx | null): void;
   /** Lines are logged at accept (no log format set: HAProxy's "Connect from" line), not at the end. */
   readonly logsAtAccept: boolean;
   /** A connection was accepted (HAProxy's default "Connect from" line when no format is set). */

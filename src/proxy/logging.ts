@@ -4,8 +4,13 @@
 
 import type { GlobalConfig, ProxyConfig } from '../config/model.js';
 import { registerLogFormatChecker } from '../config/index.js';
-import { compileLogFormat, formatConnectLog, formatLogLine, Logger, LogFormatError, type LogFormat, type LogRecord } from '../log/index.js';
+import { compileLogFormat, formatConnectLog, formatLogLine, Logger, LogFormatError, registerSampleCompiler, type LogFormat, type LogRecord } from '../log/index.js';
+import { AclError, createLogSampleCompiler, type SampleCtx } from '../acl/index.js';
 import type { TrafficLogger } from './frontend.js';
+
+// `%[...]` items of log formats are sample expressions of the ACL engine, evaluated against the
+// stream at the end of the exchange.
+registerSampleCompiler(createLogSampleCompiler());
 
 // A `log-format` that the log module cannot compile is a configuration error, found by -c too.
 registerLogFormatChecker((fmt) => {
@@ -13,7 +18,7 @@ registerLogFormatChecker((fmt) => {
     compileLogFormat(fmt);
     return undefined;
   } catch (err) {
-    if (err instanceof LogFormatError) return err.message;
+    if (err instanceof LogFormatError || err instanceof AclError) return err.message;
     throw err;
   }
 });
@@ -36,10 +41,10 @@ class ProxyLogger implements TrafficLogger {
     return this.fmt === undefined;
   }
 
-  traffic(rec: LogRecord): void {
+  traffic(rec: LogRecord, ctx: SampleCtx | null = null): void {
     rec.logCount = this.count++;
     if (this.fmt === undefined) return;
-    this.logger.traffic(formatLogLine(this.fmt, rec));
+    this.logger.traffic(formatLogLine(this.fmt, rec, ctx ?? undefined));
   }
 
   accepted(rec: LogRecord): void {

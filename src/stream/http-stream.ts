@@ -750,7 +750,7 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
     const fe = this.front.fe;
     fe.counters.bin += this.bytesIn;
     fe.counters.bout += this.bytesOut;
-    if (fe.logger) fe.logger.traffic(buildHttpLogRecord(this));
+    if (fe.logger) fe.logger.traffic(buildHttpLogRecord(this), this);
     this.front.streamDone(this, this.closeClient);
   }
 

@@ -3,6 +3,7 @@
 // HTTP-only settings in TCP proxies. Also applies HAProxy's check-time adjustments to the drafts
 // (TCP fallbacks, timeout inheritance), so that the model shows what will really run.
 
+import { notSupportedYet } from './known-keywords.js';
 import { balanceNeedsHttp } from './balance.js';
 import { TCP_LOG_FORMAT, tcpFallback } from './logs.js';
 import { HTTP_ONLY_OPTIONS } from './options.js';
@@ -75,6 +76,11 @@ function checkBackendRefs(state: ParserState, p: ProxyDraft): void {
     }
   }
   for (const rule of p.useBackends) {
+    if (p.mode === 'tcp' && rule.cond) {
+      // Conditions in TCP mode need tcp-request content inspection, which is not there yet.
+      diags.alert(`parsing [${rule.loc.file}:${rule.loc.line}] : ${notSupportedYet("conditions on 'use_backend' rules in TCP frontends", true)}`);
+      continue;
+    }
     const target = findBe(rule.backend);
     if (!target) {
       diags.alert(`Proxy '${p.name}': unable to find required use_backend: '${rule.backend}'.`);

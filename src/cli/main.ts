@@ -38,13 +38,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write('Configuration file is valid\n');
     return 0;
   }
-  let rt: Runtime;
-  try {
-    rt = new Runtime(config, createEventLog(config.global));
-  } catch (err) {
-    alert(`config : ${(err as Error).message}`);
-    return 1;
-  }
+  const rt = new Runtime(config, createEventLog(config.global));
   if (rt.frontends.length === 0) {
     alert('[sluice.main()] No enabled listener found (check for \'bind\' directives) ! Exiting.');
     return 1;

@@ -15,7 +15,10 @@ import { compileRequestRules } from '../http/rules.js';
 
 export class Runtime {
   readonly ctx: ProcessContext;
-  readonly backends = new Map<string, Backend>();
+  /** Backends by name (the process context's map, which fetches naming a backend read too). */
+  get backends(): Map<string, Backend> {
+    return this.ctx.backends;
+  }
   readonly frontends: Frontend[] = [];
   private stopResolve: (() => void) | null = null;
   readonly stopped: Promise<void>;
@@ -33,7 +36,6 @@ export class Runtime {
         be.stateLog = (level, msg) => events.event(level, msg);
         be.reqRules = compileRequestRules(p.httpRequestRules, (c) => conds.get(p)!.compile(c));
         this.backends.set(p.name, be);
-        this.ctx.backends.set(p.name, be);
       }
     }
     for (const p of frontendsOf(config)) {
@@ -66,16 +68,12 @@ export class Runtime {
 
   /**
    * The one backend of a TCP frontend: its first use_backend rule (rules apply in order, before
-   * default_backend), else the default. TCP content inspection, which conditions would need
-   * there, is not supported yet: such rules are refused rather than ignored.
+   * default_backend), else the default. The configuration refuses conditions there (TCP content
+   * inspection is not supported yet), so the first rule always applies.
    */
   private tcpBackendOf(p: ProxyConfig): Backend | null {
     const first = p.useBackends[0];
-    if (first === undefined) return this.defaultBackendOf(p);
-    if (first.cond !== undefined) {
-      throw new Error(`[${first.loc.file}:${first.loc.line}] : 'use_backend' with a condition in a TCP frontend ('${p.name}') is not supported yet by sluice.`);
-    }
-    return this.backends.get(first.backend) ?? null;
+    return first === undefined ? this.defaultBackendOf(p) : (this.backends.get(first.backend) ?? null);
   }
 
   /** Opens every listener; rejects (and closes what was opened) if one cannot bind. */

@@ -5,7 +5,7 @@
 import type { ProxyConfig } from '../config/model.js';
 import { createLbAlgorithm, hdrHashKey, uriHashKey, urlParamValue } from '../lb/index.js';
 import type { LbAlgorithm } from '../lb/types.js';
-import type { ReturnRule } from '../http/rules.js';
+import type { Condition } from '../acl/index.js';
 import { LogLevel, noServerAvailableMessage, serverDownMessage, serverUpMessage } from '../log/index.js';
 import { PendingQueue, type Pending } from './queue.js';
 import { newCounters, Server, SrvState, type ServerCounters } from './server.js';
@@ -32,6 +32,9 @@ export const enum AssignResult {
 export interface BackendCounters extends ServerCounters {
   /** Current and cumulated connections/requests through the backend. */
   cur: number;
+  /** Responses denied by http-response rules, and failed response rewrites. */
+  deniedResp: number;
+  failedRewrites: number;
 }
 
 export class Backend {
@@ -40,9 +43,11 @@ export class Backend {
   readonly lbActive: LbAlgorithm;
   readonly lbBackup: LbAlgorithm;
   readonly queue = new PendingQueue();
-  readonly counters: BackendCounters = { ...newCounters(), cur: 0 };
-  /** `http-request` rules of the backend section, compiled at start-up (the runtime sets them). */
-  reqRules: ReturnRule[] = [];
+  readonly counters: BackendCounters = { ...newCounters(), cur: 0, deniedResp: 0, failedRewrites: 0 };
+  /** HTTP rules of the backend section, compiled at start-up (the runtime sets them). */
+  rules: import('../proxy/http-rules.js').ProxyHttpRules | null = null;
+  /** `use-server` rules. */
+  useServerRules: Array<{ srv: Server; cond: Condition }> = [];
   /** Streams currently using this backend (beconn). */
   beconn = 0;
 
@@ -159,6 +164,17 @@ export class Backend {
     const s = lb.pick(key, avoid) as Server | null;
     if (s) return this.took(s);
     return this.enqueue(p);
+  }
+
+  /**
+   * `use-server`: the request goes to `s` (usable), waiting in its queue when it is full, unless
+   * that queue is full too.
+   */
+  assignTo(s: Server, p: Pending): { result: AssignResult; server: Server | null } {
+    if (!s.isFull()) return this.took(s);
+    if (!s.queueHasRoom()) return { result: AssignResult.QueueFull, server: null };
+    s.enqueue(p);
+    return { result: AssignResult.Queued, server: null };
   }
 
   private usesKey(): boolean {

@@ -3,8 +3,9 @@
 
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { registerProxyKeywords, type KeywordContext } from './registry.js';
-import type { ParserState } from './state.js';
+import { registerPostCheck, registerProxyKeywords, registerSection, type KeywordContext } from './registry.js';
+import { invalidChar, proxyTypeStr, type ParserState } from './state.js';
+import type { SourceLoc } from './model.js';
 import { atol } from './units.js';
 
 /** Status codes HAProxy accepts for errorfile (http.c http_err_codes). */
@@ -105,28 +106,123 @@ export function loadErrorFile(ctx: KeywordContext, file: string): Buffer | strin
   return err === undefined ? data : `'${file}': ${err}`;
 }
 
+/** Reads `errorfile <code> <file>` (a proxy line or an http-errors line); the status and message, or an alert. */
+function parseErrorfileLine(ctx: KeywordContext): { status: number; data: Buffer } | string {
+  const [, code, file] = ctx.args;
+  if (code === undefined || file === undefined) return 'errorfile : expects <status_code> and <file> as arguments.';
+  const status = atol(code);
+  if (!ERRORFILE_CODES.includes(status)) return `errorfile : status code '${status}' not handled.`;
+  const r = loadErrorFile(ctx, file);
+  if (typeof r === 'string') return `errorfile : ${r}`;
+  return { status, data: r };
+}
+
 registerProxyKeywords([
   {
     name: 'errorfile',
     cap: 'any',
     inDefaults: true,
     parse(ctx) {
-      const [, code, file] = ctx.args;
-      if (code === undefined || file === undefined) {
-        ctx.report.alert('errorfile : expects <status_code> and <file> as arguments.');
-        return;
-      }
-      const status = atol(code);
-      if (!ERRORFILE_CODES.includes(status)) {
-        ctx.report.alert(`errorfile : status code '${status}' not handled.`);
-        return;
-      }
-      const r = loadErrorFile(ctx, file);
+      const r = parseErrorfileLine(ctx);
       if (typeof r === 'string') {
-        ctx.report.alert(`errorfile : ${r}`);
+        ctx.report.alert(r);
         return;
       }
-      ctx.proxy.errorfiles.set(status, r);
+      ctx.proxy.errorfiles.set(r.status, r.data);
+      ctx.proxy.errorSources.push(r);
+    },
+  },
+  {
+    // `errorfiles <name> [<code> ...]`: the messages of an http-errors section, possibly declared
+    // later; resolved once everything is read, in order with the proxy's errorfile lines.
+    name: 'errorfiles',
+    cap: 'any',
+    inDefaults: true,
+    parse(ctx) {
+      const [, name, ...codes] = ctx.args;
+      if (name === undefined) {
+        ctx.report.alert("'errorfiles' expects <name> as argument.");
+        return;
+      }
+      const statuses: number[] = [];
+      for (const c of codes) {
+        const st = atol(c);
+        if (!ERRORFILE_CODES.includes(st)) {
+          ctx.report.warning(`'errorfiles' : status code '${c}' not handled, ignored.`);
+          continue;
+        }
+        statuses.push(st);
+      }
+      ctx.proxy.errorSources.push({ section: name, codes: statuses, loc: ctx.loc });
     },
   },
 ]);
+
+/** An `http-errors <name>` section: its errorfile lines. */
+export interface HttpErrorsSection {
+  name: string;
+  files: Map<number, Buffer>;
+  loc: SourceLoc;
+}
+
+const httpErrorsSections = new WeakMap<ParserState, HttpErrorsSection[]>();
+
+registerSection({
+  name: 'http-errors',
+  open(ctx): HttpErrorsSection | undefined {
+    const { args, report, state, loc } = ctx;
+    const name = args[1];
+    if (name === undefined) {
+      report.alert(`'${args[0]}' : missing name for http-errors section.`);
+      return undefined;
+    }
+    const bad = invalidChar(name);
+    if (bad !== undefined) {
+      report.alert(`'${args[0]}' : character '${bad}' is not permitted in '${args[0]}' name '${name}'.`);
+      return undefined;
+    }
+    let list = httpErrorsSections.get(state);
+    if (list === undefined) httpErrorsSections.set(state, (list = []));
+    const dup = list.find((x) => x.name === name);
+    if (dup !== undefined) {
+      report.alert(`http-errors section '${name}' has the same name as another http-errors section declared at ${dup.loc.file}:${dup.loc.line}.`);
+      return undefined;
+    }
+    const section: HttpErrorsSection = { name, files: new Map(), loc };
+    list.push(section);
+    return section;
+  },
+  line(ctx, data): void {
+    const section = data as HttpErrorsSection;
+    if (ctx.args[0] !== 'errorfile') {
+      ctx.report.alert(`unknown keyword '${ctx.args[0]}' in 'http-errors' section`);
+      return;
+    }
+    const r = parseErrorfileLine(ctx);
+    if (typeof r === 'string') ctx.report.alert(r);
+    else section.files.set(r.status, r.data);
+  },
+});
+
+// Proxies using `errorfiles` get their messages once every section is known, applied in the order
+// the errorfile and errorfiles lines were written (a later line replaces an earlier one).
+registerPostCheck((state) => {
+  const sections = httpErrorsSections.get(state) ?? [];
+  for (const p of [...state.defaultsSections, ...state.proxies]) {
+    if (!p.errorSources.some((x) => 'section' in x)) continue;
+    const files = new Map<number, Buffer>();
+    for (const src of p.errorSources) {
+      if (!('section' in src)) {
+        files.set(src.status, src.data);
+        continue;
+      }
+      const sec = sections.find((x) => x.name === src.section);
+      if (sec === undefined) {
+        state.diags.alert(`${proxyTypeStr(p)} '${p.name}': unable to find http-errors section '${src.section}' referenced by 'errorfiles'.`, src.loc, 'parsing:');
+        continue;
+      }
+      for (const [status, data] of sec.files) if (src.codes.length === 0 || src.codes.includes(status)) files.set(status, data);
+    }
+    p.errorfiles = files;
+  }
+});

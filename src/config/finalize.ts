@@ -3,7 +3,7 @@
 
 import type { InetAddress } from './address.js';
 import type { LogTargetDraft } from './logs.js';
-import type { AddressSpec, Config, GlobalConfig, LogTarget, ProxyConfig, ResolversConfig, ServerConfig } from './model.js';
+import type { AddressSpec, Config, HttpRuleSpec, GlobalConfig, LogTarget, ProxyConfig, ResolversConfig, ServerConfig } from './model.js';
 import { applyConnMode } from './options.js';
 import type { ParserState, ProxyDraft } from './state.js';
 
@@ -38,7 +38,14 @@ export function buildConfig(state: ParserState, files: string[]): Config {
     settings: r.settings.map((s) => ({ keyword: s.keyword, args: [...s.args], loc: s.loc })),
     loc: r.loc,
   }));
-  return deepFreeze({ global, proxies, resolvers, files: [...files] });
+  const userlists = state.userlists.map((u) => ({ name: u.name, lines: u.lines.map((l) => ({ words: [...l.words], loc: l.loc })), loc: u.loc }));
+  return deepFreeze({ global, proxies, resolvers, userlists, files: [...files] });
+}
+
+function ruleSpec(r: HttpRuleSpec): HttpRuleSpec {
+  const c: HttpRuleSpec = { words: [...r.words], loc: r.loc, acls: r.acls };
+  if (r.captureSlot !== undefined) c.captureSlot = r.captureSlot;
+  return c;
 }
 
 /** HAProxy's automatic numbering: the first unused id, counting up from the previous one. */
@@ -58,7 +65,6 @@ function proxyConfig(p: ProxyDraft, id: number): ProxyConfig {
   const options = { ...p.options };
   applyConnMode(options, p.httpConnMode);
   const serverIds = assignIds(p.servers.map((s) => s.forcedId));
-  const inherited = p.from?.httpRequestRules ?? [];
   const cfg: ProxyConfig = {
     name: p.name,
     kind,
@@ -83,7 +89,14 @@ function proxyConfig(p: ProxyDraft, id: number): ProxyConfig {
     maxconn: p.fe ? p.maxconn : 0,
     useBackends: p.fe ? p.useBackends.map((r) => ({ ...r })) : [],
     acls: p.acls.map((a) => ({ name: a.name, args: [...a.args], loc: a.loc })),
-    httpRequestRules: [...inherited, ...p.httpRequestRules].map((r) => ({ ...r, headers: r.headers.map(([n, v]) => [n, v] as [string, string]) })),
+    // Rules of the defaults section the proxy was created from run before its own.
+    httpRequestRules: p.mode === 'http' ? [...(p.from?.httpRequestRules ?? []), ...p.httpRequestRules].map(ruleSpec) : [],
+    httpResponseRules: p.mode === 'http' ? [...(p.from?.httpResponseRules ?? []), ...p.httpResponseRules].map(ruleSpec) : [],
+    httpAfterResponseRules: p.mode === 'http' ? [...(p.from?.httpAfterResponseRules ?? []), ...p.httpAfterResponseRules].map(ruleSpec) : [],
+    httpErrors: p.httpErrors.map(ruleSpec),
+    reqCaptures: p.fe ? p.reqCaptures.map((c) => ({ ...c })) : [],
+    resCaptures: p.fe ? p.resCaptures.map((c) => ({ ...c })) : [],
+    useServers: p.be ? p.useServers.map((r) => ({ ...r })) : [],
     servers: p.be
       ? p.servers.map(
           (s, i): ServerConfig => ({

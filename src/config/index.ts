@@ -9,7 +9,6 @@ import './options.js';
 import './balance.js';
 import './bind.js';
 import './server.js';
-import './http-request.js';
 import './errorfile.js';
 import './resolvers.js';
 
@@ -26,18 +25,18 @@ export {
   registerProxyKeywords,
   registerResolversKeywords,
   registerOptions,
-  registerHttpRequestActions,
+  registerSection,
+  registerPostCheck,
   registerBindOptions,
   registerServerOptions,
   registerConditionChecker,
   registerAclLineChecker,
   registerLogFormatChecker,
-  RuleError,
   type GlobalKeyword,
   type ProxyKeyword,
   type ResolversKeyword,
   type OptionDef,
-  type HttpRequestActionDef,
+  type SectionDef,
   type BindOptionDef,
   type ServerOptionDef,
   type ConditionChecker,

@@ -16,7 +16,7 @@ export function notSupportedYet(what: string, plural = false): string {
 
 /** Section keywords HAProxy knows and sluice does not implement yet. */
 export const UNSUPPORTED_SECTIONS = new Set([
-  'userlist', 'peers', 'mailers', 'program', 'http-errors', 'ring', 'cache', 'log-forward',
+  'peers', 'mailers', 'program', 'ring', 'cache', 'log-forward',
   'log-profile', 'fcgi-app', 'namespace_list', 'acme', 'crt-store', 'traces', 'healthcheck',
 ]);
 
@@ -136,16 +136,16 @@ export const PROXY_TWO_WORD = new Set([
 
 /** Proxy keywords sluice recognises but does not implement yet. */
 export const PROXY_UNSUPPORTED = new Set([
-  'be-unpublished', 'capture', 'compression', 'cookie', 'crt', 'declare', 'dispatch',
-  'dynamic-cookie-key', 'email-alert', 'error-log-format', 'errorfiles', 'errorloc', 'errorloc302',
+  'be-unpublished', 'compression', 'cookie', 'crt', 'declare', 'dispatch',
+  'dynamic-cookie-key', 'email-alert', 'error-log-format', 'errorloc', 'errorloc302',
   'errorloc303', 'external-check', 'filter', 'filter-sequence', 'force-be-switch', 'force-persist',
-  'guid', 'hash-balance-factor', 'hash-preserve-affinity', 'http-after-response', 'http-check',
-  'http-error', 'http-response', 'http-send-name-header', 'ignore-persist',
+  'guid', 'hash-balance-factor', 'hash-preserve-affinity', 'http-check',
+  'http-send-name-header', 'ignore-persist',
   'load-server-state-from-file', 'log-format-sd', 'log-steps', 'log-tag', 'max-keep-alive-queue',
   'max-session-srv-conns', 'monitor', 'monitor-uri', 'persist', 'quic-initial', 'rate-limit',
   'redirect', 'retry-on', 'server-state-file-name', 'server-template', 'source', 'stats', 'stick',
   'stick-table', 'tcp-check', 'tcp-request', 'tcp-response', 'transparent', 'unique-id-format',
-  'unique-id-header', 'use-fcgi-app', 'use-server', 'usesrc',
+  'unique-id-header', 'use-fcgi-app', 'usesrc',
 ]);
 
 /** Keywords HAProxy itself removed, with HAProxy's own message. */
@@ -249,11 +249,11 @@ export const COMMON_OPTIONS = [
 // ---------------------------------------------------------------------------------------------
 // http-request actions (configuration.txt 4.3), matched up to a '(' for the parameterised ones
 
-export const HTTP_REQUEST_UNSUPPORTED = new Set([
+const HTTP_REQUEST_ACTIONS = [
   'add-acl', 'add-header', 'add-headers-bin', 'allow', 'auth', 'cache-use', 'capture', 'del-acl',
   'del-header', 'del-headers-bin', 'del-map', 'deny', 'disable-l7-retry', 'do-log', 'do-resolve',
   'early-hint', 'normalize-uri', 'pause', 'redirect', 'reject', 'replace-header', 'replace-path',
-  'replace-pathq', 'replace-uri', 'replace-value', 'sc-add-gpc', 'sc-inc-gpc', 'sc-inc-gpc0',
+  'replace-pathq', 'replace-uri', 'replace-value', 'return', 'sc-add-gpc', 'sc-inc-gpc', 'sc-inc-gpc0',
   'sc-inc-gpc1', 'sc-set-gpt', 'sc-set-gpt0', 'send-spoe-group', 'set-bandwidth-limit',
   'set-bc-mark', 'set-bc-tos', 'set-dst', 'set-dst-port', 'set-fc-mark', 'set-fc-tos',
   'set-header', 'set-headers-bin', 'set-log-level', 'set-map', 'set-mark', 'set-method',
@@ -261,13 +261,33 @@ export const HTTP_REQUEST_UNSUPPORTED = new Set([
   'set-retries', 'set-src', 'set-src-port', 'set-timeout', 'set-tos', 'set-uri', 'set-var',
   'set-var-fmt', 'silent-drop', 'strict-mode', 'tarpit', 'track-sc0', 'track-sc1', 'track-sc2',
   'unset-var', 'use-service', 'wait-for-body', 'wait-for-handshake',
-]);
+];
 
-/** Name of an http-request action as HAProxy matches it ("set-var(txn.x)" -> "set-var"). */
-export function actionBaseName(word: string): string {
-  const paren = word.indexOf('(');
-  return paren < 0 ? word : word.slice(0, paren);
-}
+const HTTP_RESPONSE_ACTIONS = [
+  'add-acl', 'add-header', 'allow', 'cache-store', 'capture', 'del-acl', 'del-header', 'del-map',
+  'deny', 'do-log', 'pause', 'redirect', 'replace-header', 'replace-value', 'return', 'sc-add-gpc',
+  'sc-inc-gpc', 'sc-inc-gpc0', 'sc-inc-gpc1', 'sc-set-gpt', 'sc-set-gpt0', 'send-spoe-group',
+  'set-bandwidth-limit', 'set-fc-mark', 'set-fc-tos', 'set-header', 'set-log-level', 'set-map',
+  'set-mark', 'set-nice', 'set-status', 'set-timeout', 'set-tos', 'set-var', 'set-var-fmt',
+  'silent-drop', 'strict-mode', 'track-sc0', 'track-sc1', 'track-sc2', 'unset-var', 'wait-for-body',
+];
+
+const HTTP_AFTER_RESPONSE_ACTIONS = [
+  'add-header', 'allow', 'capture', 'del-acl', 'del-header', 'del-map', 'do-log', 'replace-header',
+  'replace-value', 'sc-add-gpc', 'sc-inc-gpc', 'sc-inc-gpc0', 'sc-inc-gpc1', 'sc-set-gpt',
+  'sc-set-gpt0', 'set-header', 'set-log-level', 'set-map', 'set-status', 'set-var', 'set-var-fmt',
+  'strict-mode', 'unset-var',
+];
+
+/**
+ * The actions HAProxy knows in each rule list (configuration.txt 4.3 and 4.4), by base name
+ * ("set-var(txn.x)" -> "set-var"): those sluice does not implement are "not supported yet".
+ */
+export const HTTP_ACTIONS_KNOWN: Record<'request' | 'response' | 'after-response', ReadonlySet<string>> = {
+  request: new Set(HTTP_REQUEST_ACTIONS),
+  response: new Set(HTTP_RESPONSE_ACTIONS),
+  'after-response': new Set(HTTP_AFTER_RESPONSE_ACTIONS),
+};
 
 // ---------------------------------------------------------------------------------------------
 // bind and server options (configuration.txt 5.1 and 5.2), with their argument counts

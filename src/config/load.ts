@@ -62,6 +62,7 @@ function newState(env: NodeJS.ProcessEnv): ParserState {
     defaultsSections: [],
     lastDefaults: presetDefaults(loc),
     resolvers: [],
+    userlists: [],
     defaultPath: { mode: 'current' },
     file: '',
   };

@@ -148,18 +148,40 @@ export interface UseBackendRule {
   loc: SourceLoc;
 }
 
-/** `http-request <action> ...`; only the `return` action exists in the core issue. */
-export type HttpRequestRule = {
-  action: 'return';
-  status: number;
-  contentType?: string;
-  /** Body of the response, from `string` (or later `file`/`errorfile`). */
-  body?: string;
-  /** Extra headers (`hdr NAME VALUE`). */
-  headers: Array<[string, string]>;
+/**
+ * One `http-request`, `http-response`, `http-after-response` or `http-error` line: the words after
+ * the keyword, as written. The HTTP actions module compiles them (at load time to check them,
+ * and once more when the proxy starts); the model keeps no compiled state.
+ */
+export interface HttpRuleSpec {
+  words: string[];
+  loc: SourceLoc;
+  /** The ACLs of the section the line is written in (a defaults section for inherited rules). */
+  acls: AclDef[];
+  /** The request capture slot that `capture ... len N` declared, when the rule is one. */
+  captureSlot?: number;
+}
+
+/** A capture slot of a frontend: `capture request|response header NAME len N` or `http-request capture ... len N`. */
+export interface CaptureSlot {
+  /** Header captured by `capture ... header`; undefined for a slot filled by a rule. */
+  header?: string;
+  len: number;
+}
+
+/** `use-server SRV [if|unless COND]`. */
+export interface UseServerRule {
+  server: string;
   cond?: ConditionSpec;
   loc: SourceLoc;
-};
+}
+
+/** A `userlist NAME` section: its `user` and `group` lines, built by the HTTP actions module. */
+export interface UserlistConfig {
+  name: string;
+  lines: Array<{ words: string[]; loc: SourceLoc }>;
+  loc: SourceLoc;
+}
 
 export interface ProxyOptions {
   forwardfor?: ForwardForConfig;
@@ -204,12 +226,20 @@ export interface ProxyConfig {
   maxconn: number;
   defaultBackend?: string;
   useBackends: UseBackendRule[];
-  httpRequestRules: HttpRequestRule[];
+  httpRequestRules: HttpRuleSpec[];
+  httpResponseRules: HttpRuleSpec[];
+  httpAfterResponseRules: HttpRuleSpec[];
+  /** `http-error status N ...`: replies replacing the error messages of the proxy. */
+  httpErrors: HttpRuleSpec[];
+  /** Capture slots of the frontend side, request and response. */
+  reqCaptures: CaptureSlot[];
+  resCaptures: CaptureSlot[];
   /** Named ACLs declared in this proxy, in order (several lines with one name are ORed). */
   acls: AclDef[];
 
   // Backend side (backend, listen)
   servers: ServerConfig[];
+  useServers: UseServerRule[];
   balance: BalanceConfig;
   hashType: HashTypeConfig;
   /** Default 3. */
@@ -262,6 +292,7 @@ export interface Config {
   /** All frontend, backend and listen sections in declaration order. */
   proxies: ProxyConfig[];
   resolvers: ResolversConfig[];
+  userlists: UserlistConfig[];
   /** Files read, in order. */
   files: string[];
 }

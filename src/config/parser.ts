@@ -24,9 +24,10 @@ import {
   type KeywordContext,
   type KeywordModifier,
   type ProxyContext,
+  findSection,
 } from './registry.js';
 import type { StatementResult } from './reader.js';
-import { inheritFrom, invalidChar, presetDefaults, proxyTypeStr, type ParserState, type ProxyDraft } from './state.js';
+import { hasRules, inheritFrom, invalidChar, presetDefaults, proxyTypeStr, type ParserState, type ProxyDraft } from './state.js';
 
 const PROXY_SECTIONS = new Set(['defaults', 'frontend', 'backend', 'listen']);
 
@@ -69,6 +70,12 @@ export function handleStatement(state: ParserState, rawArgs: string[], loc: Sour
   if (word === 'global') return openGlobal(ctx);
   if (PROXY_SECTIONS.has(word)) return openProxy(ctx);
   if (word === 'resolvers') return openResolvers(ctx);
+  const custom = findSection(word);
+  if (custom !== undefined) {
+    const data = custom.open(ctx);
+    state.section = data === undefined ? { kind: 'unsupported', keyword: word } : { kind: 'custom', keyword: word, custom: { def: custom, data } };
+    return 'continue';
+  }
   if (UNSUPPORTED_SECTIONS.has(word)) {
     report.alert(`section '${word}' is not supported yet by sluice.`);
     state.section = { kind: 'unsupported', keyword: word };
@@ -90,6 +97,9 @@ export function handleStatement(state: ParserState, rawArgs: string[], loc: Sour
       else report.alert(`unknown keyword '${word}' in 'resolvers' section`);
       break;
     }
+    case 'custom':
+      section.custom!.def.line(ctx, section.custom!.data);
+      break;
     case 'unsupported':
       // The section header was already refused; its lines carry no further meaning.
       break;
@@ -208,7 +218,7 @@ function openProxy(ctx: KeywordContext): StatementResult {
     );
   }
 
-  if (base.httpRequestRules.length > 0) {
+  if (hasRules(base)) {
     if (kind === 'defaults') {
       report.alert(
         `a defaults section cannot inherit from a defaults section defining TCP/HTTP rules (defaults section at ${base.loc.file}:${base.loc.line}).`,

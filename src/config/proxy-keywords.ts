@@ -4,7 +4,7 @@
 
 import type { ConditionSpec, Timeouts } from './model.js';
 import { notSupportedYet } from './known-keywords.js';
-import { getAclLineChecker, getConditionChecker, registerProxyKeywords, type ProxyContext } from './registry.js';
+import { getAclLineChecker, getConditionChecker, getLogFormatChecker, registerProxyKeywords, type ProxyContext } from './registry.js';
 import { lenientInt, timeErrorMessage, tooManyArgs, warnTrailing } from './helpers.js';
 import { conditionFrom, proxyTypeStr } from './state.js';
 import { atol, parseTimeValue } from './units.js';
@@ -38,7 +38,7 @@ export function acceptCondition(ctx: ProxyContext, cond: ConditionSpec | undefin
   const err = checker(cond, ctx);
   if (err !== undefined) {
     // HAProxy's wording names the rule: "switching rule", "an 'http-request return' condition".
-    const subject = what === 'use_backend' ? 'switching rule' : `an '${what}' condition`;
+    const subject = what === 'use_backend' || what === 'use-server' ? 'switching rule' : `an '${what}' condition`;
     ctx.report.alert(`error detected while parsing ${subject} : ${err}.`);
     return false;
   }
@@ -220,7 +220,7 @@ registerProxyKeywords([
         ctx.report.alert(`'acl' : ACL name '${name}' contains invalid character.`);
         return;
       }
-      const err = getAclLineChecker()?.(name, args, ctx.loc.file, ctx.loc.line);
+      const err = getAclLineChecker()?.(name, args, ctx);
       if (err !== undefined) {
         ctx.report.alert(err);
         return;
@@ -259,8 +259,12 @@ registerProxyKeywords([
         return;
       }
       if (name.includes('%[')) {
-        report.alert(notSupportedYet(`dynamic backend names ('${name}') in 'use_backend'`, true));
-        return;
+        // A dynamic name is a log-format string evaluated per request.
+        const err = getLogFormatChecker()?.(name, 'http');
+        if (err !== undefined) {
+          report.alert(`use_backend: failed to parse log-format '${name}' : ${err}.`);
+          return;
+        }
       }
       const rule = cond ? { backend: name, cond, loc: ctx.loc } : { backend: name, loc: ctx.loc };
       // The rule is kept even when refused, so that the model shows what was written.

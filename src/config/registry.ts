@@ -6,7 +6,7 @@
 // Later features add keywords by calling the register* functions at import time, before the
 // first configuration is loaded. A later registration of the same name replaces the earlier one.
 
-import type { ConditionSpec, HttpRequestRule, SourceLoc } from './model.js';
+import type { ConditionSpec, SourceLoc } from './model.js';
 import type { DiagnosticFrame, LineReporter } from './diagnostics.js';
 import type { BindDraft, ParserState, ProxyDraft, ResolversDraft, ServerDraft, ServerSettings } from './state.js';
 
@@ -71,25 +71,6 @@ export interface OptionDef {
   parse(ctx: ProxyContext): void;
 }
 
-export interface HttpRuleContext extends ProxyContext {
-  /** Index in args of the first word after the action name. */
-  cur: number;
-}
-
-/**
- * Thrown by action parsers to refuse a rule; the dispatcher reports HAProxy's
- * "error detected in <proxy> while parsing 'http-request <action>' rule : <message>."
- */
-export class RuleError extends Error {}
-
-/** `http-request <action> ...`. The parse function returns the rule and the index after it. */
-export interface HttpRequestActionDef {
-  name: string;
-  /** Matches names that start with `name` (e.g. "set-var(" actions). */
-  prefix?: boolean;
-  parse(ctx: HttpRuleContext): { rule: HttpRequestRule; next: number } | undefined;
-}
-
 export interface BindOptionContext extends ProxyContext {
   bind: BindDraft[];
   /** Index of the option in args. */
@@ -138,14 +119,13 @@ const globalKeywords = new Map<string, GlobalKeyword>();
 const proxyKeywords = new Map<string, ProxyKeyword>();
 const resolversKeywords = new Map<string, ResolversKeyword>();
 const options = new Map<string, OptionDef>();
-const httpRequestActions = new Map<string, HttpRequestActionDef>();
 const bindOptions = new Map<string, BindOptionDef>();
 const serverOptions = new Map<string, ServerOptionDef>();
 let conditionChecker: ConditionChecker | undefined;
 let aclLineChecker: AclLineChecker | undefined;
 
 /** Checks one `acl` line once the ACL engine exists; returns an alert text or undefined. */
-export type AclLineChecker = (name: string, args: string[], file: string, line: number) => string | undefined;
+export type AclLineChecker = (name: string, args: string[], ctx: ProxyContext) => string | undefined;
 
 /** Registers the checker of `acl` lines. */
 export function registerAclLineChecker(fn: AclLineChecker): void {
@@ -177,9 +157,39 @@ export function registerOptions(defs: OptionDef[]): void {
   for (const d of defs) options.set(d.name, d);
 }
 
-/** Adds or replaces `http-request` actions. */
-export function registerHttpRequestActions(defs: HttpRequestActionDef[]): void {
-  for (const d of defs) httpRequestActions.set(d.name, d);
+/**
+ * A section kind other than global, proxies and resolvers (`userlist`, `http-errors`...): `open`
+ * reads the header line and returns the section's state, or undefined when it refused it (its
+ * lines are then ignored); `line` reads each line of the section.
+ */
+export interface SectionDef {
+  name: string;
+  open(ctx: KeywordContext): unknown;
+  line(ctx: KeywordContext, section: unknown): void;
+}
+
+const sections = new Map<string, SectionDef>();
+const postChecks: Array<(state: ParserState) => void> = [];
+
+/** Adds or replaces a section kind. */
+export function registerSection(def: SectionDef): void {
+  sections.set(def.name, def);
+}
+
+export function findSection(name: string): SectionDef | undefined {
+  return sections.get(name);
+}
+
+/**
+ * Adds a check run once every file was read, before the configuration is built: what needs the
+ * whole configuration (references to sections declared later).
+ */
+export function registerPostCheck(fn: (state: ParserState) => void): void {
+  postChecks.push(fn);
+}
+
+export function runPostChecks(state: ParserState): void {
+  for (const fn of postChecks) fn(state);
 }
 
 /** Adds or replaces options of `bind` lines. */
@@ -224,24 +234,17 @@ export function findBindOption(name: string): BindOptionDef | undefined {
 export function findServerOption(name: string): ServerOptionDef | undefined {
   return serverOptions.get(name);
 }
-export function findHttpRequestAction(name: string): HttpRequestActionDef | undefined {
-  const exact = httpRequestActions.get(name);
-  if (exact) return exact;
-  for (const d of httpRequestActions.values()) if (d.prefix && name.startsWith(d.name)) return d;
-  return undefined;
-}
 export function getConditionChecker(): ConditionChecker | undefined {
   return conditionChecker;
 }
 
 /** Registered names, for "did you mean" suggestions and the documentation. */
-export function registeredNames(kind: 'global' | 'proxy' | 'resolvers' | 'option' | 'http-request' | 'bind' | 'server'): string[] {
+export function registeredNames(kind: 'global' | 'proxy' | 'resolvers' | 'option' | 'bind' | 'server'): string[] {
   const m = {
     global: globalKeywords,
     proxy: proxyKeywords,
     resolvers: resolversKeywords,
     option: options,
-    'http-request': httpRequestActions,
     bind: bindOptions,
     server: serverOptions,
   }[kind];

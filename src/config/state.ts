@@ -6,7 +6,10 @@ import type {
   ConditionSpec,
   HashTypeConfig,
   HttpReuse,
-  HttpRequestRule,
+  CaptureSlot,
+  HttpRuleSpec,
+  UseServerRule,
+  UserlistConfig,
   LogTarget,
   Mode,
   ProxyOptions,
@@ -79,9 +82,15 @@ export interface ProxyDraft {
   maxconn: number;
   defaultBackend?: { name: string; loc: SourceLoc };
   useBackends: UseBackendRule[];
-  httpRequestRules: HttpRequestRule[];
+  httpRequestRules: HttpRuleSpec[];
+  httpResponseRules: HttpRuleSpec[];
+  httpAfterResponseRules: HttpRuleSpec[];
+  httpErrors: HttpRuleSpec[];
+  reqCaptures: CaptureSlot[];
+  resCaptures: CaptureSlot[];
   acls: AclDef[];
   servers: ServerDraft[];
+  useServers: UseServerRule[];
   defaultServer: ServerSettings;
   balance: BalanceConfig;
   hashType: HashTypeConfig;
@@ -89,6 +98,8 @@ export interface ProxyDraft {
   httpReuse: HttpReuse;
   fullconn: number;
   errorfiles: Map<number, Buffer>;
+  /** The errorfile and errorfiles lines in order, for errorfiles naming later http-errors sections. */
+  errorSources: Array<{ status: number; data: Buffer } | { section: string; codes: number[]; loc: SourceLoc }>;
   /** The defaults section this proxy was created from (its http-request rules run first). */
   from?: ProxyDraft;
   /** Defaults sections only: used by name (`from`) and/or implicitly (the last one). */
@@ -123,7 +134,7 @@ export interface ResolversDraft {
   loc: SourceLoc;
 }
 
-export type SectionKind = 'global' | 'defaults' | 'frontend' | 'backend' | 'listen' | 'resolvers' | 'unsupported';
+export type SectionKind = 'global' | 'defaults' | 'frontend' | 'backend' | 'listen' | 'resolvers' | 'custom' | 'unsupported';
 
 export interface CurrentSection {
   kind: SectionKind;
@@ -131,6 +142,8 @@ export interface CurrentSection {
   keyword: string;
   proxy?: ProxyDraft;
   resolvers?: ResolversDraft;
+  /** A registered section kind (registry.ts SectionDef) and the state its `open` returned. */
+  custom?: { def: import('./registry.js').SectionDef; data: unknown };
 }
 
 /** Everything the keyword parsers share during one load. */
@@ -146,6 +159,7 @@ export interface ParserState {
   /** The defaults section the next proxy inherits from unless it says `from`. */
   lastDefaults: ProxyDraft;
   resolvers: ResolversDraft[];
+  userlists: UserlistConfig[];
   section?: CurrentSection;
   /** Base directory for relative file names (`default-path`). */
   defaultPath: { mode: 'current' | 'config' | 'parent' | 'origin'; origin?: string };
@@ -202,8 +216,14 @@ export function presetDefaults(loc: SourceLoc, name = ''): ProxyDraft {
     maxconn: 0,
     useBackends: [],
     httpRequestRules: [],
+    httpResponseRules: [],
+    httpAfterResponseRules: [],
+    httpErrors: [],
+    reqCaptures: [],
+    resCaptures: [],
     acls: [],
     servers: [],
+    useServers: [],
     defaultServer: defaultServerSettings(),
     balance: { algo: 'roundrobin' },
     hashType: { method: 'map-based', fn: 'sdbm', avalanche: false },
@@ -211,6 +231,7 @@ export function presetDefaults(loc: SourceLoc, name = ''): ProxyDraft {
     httpReuse: 'safe',
     fullconn: 0,
     errorfiles: new Map(),
+    errorSources: [],
   };
 }
 
@@ -236,11 +257,15 @@ export function inheritFrom(def: ProxyDraft, name: string, kind: ProxyDraft['kin
   if (def.httpConnMode) p.httpConnMode = def.httpConnMode;
   p.httpReuse = def.httpReuse;
   p.errorfiles = new Map(def.errorfiles);
+  p.errorSources = [...def.errorSources];
+  p.httpErrors = [...def.httpErrors];
   p.logs = def.logs.map((l) => ({ ...l, loc: { ...l.loc } }));
   p.defaultServer = { ...def.defaultServer, rawArgs: [...def.defaultServer.rawArgs] };
   const t = def.timeouts;
   if (fe) {
     p.maxconn = def.maxconn;
+    // Slots declared by capture rules of the defaults section, which its frontends run.
+    p.reqCaptures = def.reqCaptures.map((c) => ({ ...c }));
     copyTimeouts(p.timeouts, t, ['client', 'clientFin', 'tarpit', 'httpRequest', 'httpKeepAlive']);
     if (def.defaultBackend) p.defaultBackend = { ...def.defaultBackend };
     if (def.logFormat !== undefined) {
@@ -262,6 +287,11 @@ export function inheritFrom(def: ProxyDraft, name: string, kind: ProxyDraft['kin
 
 function copyTimeouts(dst: Timeouts, src: Timeouts, keys: Array<keyof Timeouts>): void {
   for (const k of keys) if (src[k] !== undefined) dst[k] = src[k];
+}
+
+/** The section defines TCP/HTTP rules (which restricts who may inherit from it). */
+export function hasRules(p: ProxyDraft): boolean {
+  return p.httpRequestRules.length + p.httpResponseRules.length + p.httpAfterResponseRules.length > 0;
 }
 
 /** HAProxy's name for a proxy's type in messages (proxy.c proxy_cap_str). */

@@ -7,7 +7,7 @@ import { notSupportedYet } from './known-keywords.js';
 import { balanceNeedsHttp } from './balance.js';
 import { TCP_LOG_FORMAT, tcpFallback } from './logs.js';
 import { HTTP_ONLY_OPTIONS } from './options.js';
-import { getLogFormatChecker } from './registry.js';
+import { getLogFormatChecker, runPostChecks } from './registry.js';
 import { proxyTypeStr, type ParserState, type ProxyDraft } from './state.js';
 
 /** Runs the check-time validation; diagnostics go to state.diags. */
@@ -33,6 +33,7 @@ export function validateConfig(state: ParserState): void {
     }
     if (p.mode !== 'http') dropHttpOnly(state, p);
   }
+  runPostChecks(state);
 }
 
 /** HAProxy's proxy_cfg_ensure_no_http(): TCP proxies fall back from HTTP-only settings. */
@@ -76,6 +77,8 @@ function checkBackendRefs(state: ParserState, p: ProxyDraft): void {
     }
   }
   for (const rule of p.useBackends) {
+    // A dynamic name is looked up per request; an unknown one falls back to default_backend.
+    if (rule.backend.includes('%[')) continue;
     if (p.mode === 'tcp' && rule.cond) {
       // Conditions in TCP mode need tcp-request content inspection, which is not there yet.
       diags.alert(`parsing [${rule.loc.file}:${rule.loc.line}] : ${notSupportedYet("conditions on 'use_backend' rules in TCP frontends", true)}`);
@@ -142,8 +145,16 @@ function checkLogFormat(state: ParserState, p: ProxyDraft): void {
 function dropHttpOnly(state: ParserState, p: ProxyDraft): void {
   const diags = state.diags;
   const who = `${proxyTypeStr(p)} '${p.name}'`;
-  if (p.httpRequestRules.length > 0 || (p.from?.httpRequestRules.length ?? 0) > 0) {
-    diags.warning(`'http-request' rules ignored for ${who} as they require HTTP mode.`);
+  const lists = [
+    ['http-request', 'httpRequestRules'],
+    ['http-response', 'httpResponseRules'],
+    ['http-after-response', 'httpAfterResponseRules'],
+  ] as const;
+  for (const [kw, field] of lists) {
+    if (p[field].length > 0 || (p.from?.[field].length ?? 0) > 0) {
+      diags.warning(`'${kw}' rules ignored for ${who} as they require HTTP mode.`);
+      p[field] = [];
+    }
   }
   if (p.options.forwardfor) {
     diags.warning(`'option forwardfor' ignored for ${who} as it requires HTTP mode.`);

@@ -1,31 +1,65 @@
 // Wires the ACL engine into the configuration (checks at load time, with file and line) and
-// compiles each proxy's ACLs and rule conditions once for the running proxy.
+// compiles each proxy's ACLs and rule conditions once for the running proxy. Also keeps the
+// userlists named by http_auth fetches met while parsing, to check them once every section
+// is read (userlists may come after the proxies that use them).
 
 import { registerAclLineChecker, registerConditionChecker, type ConditionSpec, type ProxyConfig } from '../config/index.js';
+import type { ParserState } from '../config/state.js';
 import { AclError, aclErrorText, compileAcls, compileCondition, type AclTable, type Condition } from '../acl/index.js';
+import { takeUserlistRefs, type UserlistRef } from '../http/actions/index.js';
 
 /** The ACL table of a proxy as declared so far (`acls` in declaration order). */
 function tableOf(acls: ReadonlyArray<{ name: string; args: string[]; loc: { file: string; line: number } }>): AclTable {
   return compileAcls(acls.map((a) => ({ name: a.name, args: a.args, file: a.loc.file, line: a.loc.line })));
 }
 
+/** Userlist references met while parsing one configuration, with the proxy that holds them. */
+export interface PendingRefs {
+  refs: UserlistRef[];
+  proxy: string;
+  where: string;
+}
+
+const pendingRefs = new WeakMap<ParserState, PendingRefs[]>();
+
+/** Keeps `refs` (and any compiled since the last call) for the end-of-load check. */
+export function keepUserlistRefs(state: ParserState, refs: UserlistRef[], proxy: string, where = 'in'): void {
+  const all = [...refs, ...takeUserlistRefs()];
+  if (all.length === 0) return;
+  let l = pendingRefs.get(state);
+  if (l === undefined) pendingRefs.set(state, (l = []));
+  l.push({ refs: all, proxy, where });
+}
+
+/** The references kept for this load (and forgets them). */
+export function takePendingRefs(state: ParserState): PendingRefs[] {
+  const l = pendingRefs.get(state) ?? [];
+  pendingRefs.delete(state);
+  return l;
+}
+
 // A condition is checked against the ACLs declared before it, as HAProxy does.
 registerConditionChecker((cond, ctx) => {
   try {
     compileCondition(cond, tableOf(ctx.proxy.acls));
+    // Named ACLs had their references kept with their own line; anonymous ones are new.
+    keepUserlistRefs(ctx.state, [], ctx.proxy.name);
     return undefined;
   } catch (err) {
+    takeUserlistRefs();
     if (err instanceof AclError) return err.kind === 'acl' ? aclErrorText(err) : err.message;
     throw err;
   }
 });
 
 // Each `acl` line is compiled on its own when read, so that its errors point at it.
-registerAclLineChecker((name, args, file, line) => {
+registerAclLineChecker((name, args, ctx) => {
   try {
-    compileAcls([{ name, args, file, line }]);
+    compileAcls([{ name, args, file: ctx.loc.file, line: ctx.loc.line }]);
+    keepUserlistRefs(ctx.state, [], ctx.proxy.name);
     return undefined;
   } catch (err) {
+    takeUserlistRefs();
     if (err instanceof AclError) return aclErrorText(err);
     throw err;
   }

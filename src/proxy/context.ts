@@ -19,6 +19,8 @@ export class ProcessContext {
   readonly counters: ProcessCounters = { cumConns: 0, cumReq: 0 };
   readonly h1Limits: H1Limits;
   readonly bufsize: number;
+  /** tune.maxrewrite: room kept in a buffer for rewrites; rules buffer at most bufsize - maxrewrite. */
+  readonly maxrewrite: number;
   readonly startTime = Date.now();
   /** Proxies by name, for the fetches that name one (fe_conn(x), nbsrv(x), srv_is_up(x/y)). */
   readonly frontends = new Map<string, { readonly feconn: number }>();
@@ -29,6 +31,7 @@ export class ProcessContext {
   constructor(maxconn: number, bufsize: number, maxrewrite: number, maxhdr: number) {
     this.maxconn = maxconn;
     this.bufsize = bufsize;
+    this.maxrewrite = maxrewrite;
     this.h1Limits = { maxHead: bufsize - maxrewrite, maxHeaders: maxhdr };
   }
 

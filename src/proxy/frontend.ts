@@ -5,7 +5,8 @@ import type * as net from 'node:net';
 import type { ProxyConfig } from '../config/model.js';
 import type { Backend } from '../backend/index.js';
 import type { Condition, SampleCtx } from '../acl/index.js';
-import type { ReturnRule } from '../http/rules.js';
+import type { ProxyHttpRules } from './http-rules.js';
+import type { RuleString } from '../http/actions/lf.js';
 import { listen, type Listener } from '../net/listener.js';
 import type { LogRecord } from '../log/types.js';
 import type { ProcessContext } from './context.js';
@@ -35,6 +36,10 @@ export interface FrontendCounters {
   stot: number;
   reqTot: number;
   ereq: number;
+  /** Requests denied (deny, tarpit), intercepted (return, redirect, auth), failed rewrites. */
+  denied: number;
+  intercepted: number;
+  failedRewrites: number;
   smax: number;
   bin: number;
   bout: number;
@@ -47,11 +52,12 @@ export class Frontend {
   readonly name: string;
   /** Current connections (%fc). */
   feconn = 0;
-  readonly counters: FrontendCounters = { stot: 0, reqTot: 0, ereq: 0, smax: 0, bin: 0, bout: 0, hrsp: [0, 0, 0, 0, 0, 0] };
+  readonly counters: FrontendCounters = { stot: 0, reqTot: 0, ereq: 0, denied: 0, intercepted: 0, failedRewrites: 0, smax: 0, bin: 0, bout: 0, hrsp: [0, 0, 0, 0, 0, 0] };
   readonly listeners: Listener[] = [];
-  /** `http-request` rules of the frontend and its `use_backend` rules, compiled at start-up. */
-  reqRules: ReturnRule[] = [];
-  useBackendRules: Array<{ be: Backend; cond: Condition | null }> = [];
+  /** HTTP rules of the frontend and its `use_backend` rules, compiled at start-up. */
+  rules: ProxyHttpRules | null = null;
+  /** `be` is null for a dynamic name (`name`), looked up per request. */
+  useBackendRules: Array<{ be: Backend | null; name: RuleString | null; cond: Condition | null }> = [];
   /** Open connections, each with the index of the bind that accepted it. */
   readonly conns = new Map<FrontConn, number>();
   /** Current connections per bind, for `bind ... maxconn`. */

@@ -11,7 +11,9 @@ import { ProcessContext } from './context.js';
 import { Frontend, type TrafficLogger } from './frontend.js';
 import { createTrafficLogger, type EventLog } from './logging.js';
 import { ProxyConditions } from './conditions.js';
-import { compileRequestRules } from '../http/rules.js';
+import { buildUserlists, ProxyHttpRules } from './http-rules.js';
+import { compileRuleString } from '../http/actions/lf.js';
+import { FileCache } from '../acl/index.js';
 
 export class Runtime {
   readonly ctx: ProcessContext;
@@ -30,11 +32,22 @@ export class Runtime {
     const g = config.global;
     this.ctx = new ProcessContext(g.maxconn || defaultMaxconn(), g.tune.bufsize, g.tune.maxrewrite, g.tune.maxhdr);
     const conds = new Map(config.proxies.map((p) => [p, new ProxyConditions(p)]));
+    const userlists = buildUserlists(config.userlists);
+    const files = new FileCache();
+    const maxrewrite = g.tune.maxrewrite;
+    const rules = new Map(
+      config.proxies.filter((p) => p.mode === 'http' && !p.disabled).map((p) => [p, new ProxyHttpRules(p, userlists, g.tune.bufsize, maxrewrite, files)]),
+    );
     for (const p of config.proxies) {
       if (p.kind !== 'frontend' && !p.disabled) {
         const be = new Backend(p);
         be.stateLog = (level, msg) => events.event(level, msg);
-        be.reqRules = compileRequestRules(p.httpRequestRules, (c) => conds.get(p)!.compile(c));
+        be.rules = rules.get(p) ?? null;
+        const c = conds.get(p)!;
+        be.useServerRules = p.useServers.flatMap((r) => {
+          const srv = be.server(r.server);
+          return srv ? [{ srv, cond: c.compile(r.cond)! }] : [];
+        });
         this.backends.set(p.name, be);
       }
     }
@@ -47,10 +60,15 @@ export class Runtime {
       const fe = new Frontend(p, this.ctx, tcp ? this.tcpBackendOf(p) : this.defaultBackendOf(p), logger, handler);
       if (!tcp) {
         const c = conds.get(p)!;
-        fe.reqRules = compileRequestRules(p.httpRequestRules, (x) => c.compile(x));
-        fe.useBackendRules = p.useBackends.flatMap((r) => {
+        fe.rules = rules.get(p) ?? null;
+        fe.useBackendRules = p.useBackends.flatMap((r): Frontend['useBackendRules'] => {
+          const cond = c.compile(r.cond);
+          if (r.backend.includes('%[')) {
+            const name = compileRuleString(r.backend, { dir: 'req', http: false, file: r.loc.file, line: r.loc.line, files, refs: [] });
+            return [{ be: null, name, cond }];
+          }
           const be = this.backends.get(r.backend);
-          return be ? [{ be, cond: c.compile(r.cond) }] : [];
+          return be ? [{ be, name: null, cond }] : [];
         });
       }
       this.frontends.push(fe);

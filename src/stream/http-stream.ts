@@ -11,7 +11,7 @@ import { AssignResult, type Backend, type BalanceInput, type Pending, type Pendi
 import { H1BackConn, type H1BackOwner } from '../mux/h1-back.js';
 import type { H1FrontConn } from '../mux/h1-front.js';
 import { applyForwardFor } from '../http/index.js';
-import { firstMatching, type ReturnRule } from '../http/rules.js';
+import { errorReply, lastRuleIndex, runHttpRules, VerdictKind, type HttpReply, type HttpRule, type Verdict } from '../http/actions/index.js';
 import { Txn } from './txn.js';
 import { buildHttpLogRecord } from './log-record.js';
 import { afterConnectFailure, RetryDecision, turnAroundDelay } from './retry.js';
@@ -27,7 +27,21 @@ const enum St {
   Response = 4,
   Tunnel = 5,
   Done = 6,
+  /** Held by a rule before routing: tarpit, or waiting for the request body. */
+  Hold = 7,
+  /** Response head received, its rules waiting for the response body. */
+  WaitResBody = 8,
 }
+
+/** Where the rules of the exchange stand (HAProxy runs backend response rules first). */
+const enum Stage {
+  FrontRequest = 0,
+  BackRequest = 1,
+  BackResponse = 2,
+  FrontResponse = 3,
+}
+
+type TimerFor = 'queue' | 'connect' | 'server' | 'retry' | 'tunnel' | 'tarpit' | 'reqbody' | 'resbody' | 'none';
 
 function isWebsocketUpgrade(req: HtxRequest): boolean {
   return req.upgrade.length === 9 && req.upgrade.toLowerCase() === 'websocket';
@@ -78,7 +92,16 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
   slot = -1;
   pos = -1;
   private readonly timer: Timer = this;
-  private timerFor: 'queue' | 'connect' | 'server' | 'retry' | 'tunnel' | 'none' = 'none';
+  private timerFor: TimerFor = 'none';
+  /** The rule list being run and the rule to resume from (after wait-for-body). */
+  private stage = Stage.FrontRequest;
+  private ruleFrom = 0;
+  /** The reply a tarpit sends when its time is over. */
+  private tarpitReply: HttpReply | null = null;
+  /** Response body held while response rules wait for it. */
+  private resBuf: Buffer[] = [];
+  resBodyBytes = 0;
+  private resEnded = false;
   // Termination state and timing, for the log.
   cause: Cause = Cause.None;
   phase: Phase = Phase.None;
@@ -120,27 +143,45 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
       this.answerError(400, Cause.Proxy, Phase.Request);
       return;
     }
-    // The frontend's http-request rules, then use_backend (first match wins), then the
-    // backend's own rules when it is another section.
-    if (this.runRequestRules(fe.reqRules)) return;
-    let be = fe.defaultBackend;
-    const ub = fe.useBackendRules;
-    for (let i = 0; i < ub.length; i++) {
-      const r = ub[i]!;
-      if (r.cond === null || r.cond.test(this)) {
-        be = r.be;
-        break;
+    this.captureHeaders(fe.config.reqCaptures, req.headers, false);
+    this.requestRules();
+  }
+
+  get reqComplete(): boolean {
+    return this.reqEnded;
+  }
+
+  get resComplete(): boolean {
+    return this.resEnded;
+  }
+
+  /**
+   * The frontend's http-request rules, then use_backend (first match wins), then the backend's
+   * own rules when it is another section; resumes where a wait-for-body verdict stopped.
+   */
+  private requestRules(): void {
+    const fe = this.front.fe;
+    if (this.stage === Stage.FrontRequest) {
+      const rules = fe.rules?.request;
+      if (rules !== undefined && rules.length > 0 && !this.requestVerdict(runHttpRules(rules, this, this.ruleFrom))) return;
+      this.ruleFrom = 0;
+      const be = this.route();
+      if (be === null) {
+        this.answerError(503, Cause.ServerAbort, Phase.Connect);
+        return;
       }
+      this.be = be;
+      be.beconn++;
+      be.counters.cur++;
+      be.counters.stot++;
+      this.stage = Stage.BackRequest;
     }
-    if (be === null) {
-      this.answerError(503, Cause.ServerAbort, Phase.Connect);
-      return;
-    }
-    this.be = be;
-    be.beconn++;
-    be.counters.cur++;
-    be.counters.stot++;
-    if (be.config !== fe.config && this.runRequestRules(be.reqRules)) return;
+    const be = this.be!;
+    const rules = be.rules?.request;
+    if (be.config !== fe.config && rules !== undefined && rules.length > 0 && !this.requestVerdict(runHttpRules(rules, this, this.ruleFrom))) return;
+    this.ruleFrom = 0;
+    this.st = St.Init;
+    const req = this.req;
     if (fe.config.options.forwardfor) applyForwardFor(req.headers, fe.config.options.forwardfor, this.front.clientIp);
     else if (be.config.options.forwardfor) applyForwardFor(req.headers, be.config.options.forwardfor, this.front.clientIp);
     const feo = fe.config.options;
@@ -152,19 +193,89 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
     this.assign();
   }
 
-  /** Runs `http-request` rules; true when one answered the request (the stream then ended). */
-  private runRequestRules(rules: readonly ReturnRule[]): boolean {
-    if (rules.length === 0) return false;
-    const r = firstMatching(rules, this);
-    if (r === null) return false;
-    this.answerLocal(this.req.method === 'HEAD' ? r.head : r.full, r.status, Cause.Local, Phase.Request);
-    return true;
+  /** The backend chosen by use_backend rules (a dynamic name not found falls back), or the default. */
+  private route(): Backend | null {
+    const fe = this.front.fe;
+    const ub = fe.useBackendRules;
+    for (let i = 0; i < ub.length; i++) {
+      const r = ub[i]!;
+      if (r.cond !== null && !r.cond.test(this)) continue;
+      if (r.be !== null) return r.be;
+      const be = fe.ctx.backends.get(r.name!.render(this));
+      return be !== undefined && be.config.mode === 'http' ? be : fe.defaultBackend;
+    }
+    return fe.defaultBackend;
+  }
+
+  /** Acts on a request rule's verdict; true to go on with the request. */
+  private requestVerdict(v: Verdict): boolean {
+    switch (v.kind) {
+      case VerdictKind.Continue:
+      case VerdictKind.Stop:
+        return true;
+      case VerdictKind.Answer:
+        if (v.denied) this.front.fe.counters.denied++;
+        else this.front.fe.counters.intercepted++;
+        this.answerReply(v.reply, v.cause === 'P' ? Cause.Proxy : Cause.Local, Phase.Request, v.close);
+        return false;
+      case VerdictKind.Tarpit: {
+        // The request is held, then denied: a client that goes away meanwhile is logged "CT".
+        this.front.fe.counters.denied++;
+        this.st = St.Hold;
+        this.tarpitReply = v.reply;
+        const t = this.front.fe.config.timeouts.tarpit ?? this.be?.config.timeouts.tarpit;
+        this.armTimer('tarpit', t);
+        return false;
+      }
+      case VerdictKind.WaitForBody:
+        this.st = St.Hold;
+        this.ruleFrom = lastRuleIndex;
+        this.sendContinue();
+        this.armTimer('reqbody', v.time);
+        return false;
+      case VerdictKind.Error:
+        this.front.fe.counters.failedRewrites++;
+        this.answerError(500, Cause.Proxy, Phase.Request);
+        return false;
+    }
+  }
+
+  /** A client waiting for "100 Continue" before sending the body that rules wait for gets it now. */
+  private sendContinue(): void {
+    const req = this.req;
+    if (req.version < 11 || this.reqBodyBytes > 0 || this.reqEnded) return;
+    const h = req.headers;
+    for (let i = 0; i < h.length; i += 2) {
+      if (h[i]!.length === 6 && h[i]!.toLowerCase() === 'expect' && h[i + 1]!.toLowerCase() === '100-continue') {
+        h.splice(i, 2);
+        const line = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+        this.bytesOut += line.length;
+        this.front.write(line);
+        return;
+      }
+    }
+  }
+
+  /** Request body arrived while rules wait for it: run them again from the waiting rule. */
+  private requestBodyProgress(): void {
+    if (this.st !== St.Hold || this.timerFor !== 'reqbody') return;
+    const v = runHttpRules(this.stage === Stage.FrontRequest ? this.front.fe.rules!.request : this.be!.rules!.request, this, this.ruleFrom);
+    if (v.kind === VerdictKind.WaitForBody) {
+      this.ruleFrom = lastRuleIndex;
+      return;
+    }
+    wheel.disarm(this.timer);
+    this.timerFor = 'none';
+    if (!this.requestVerdict(v)) return;
+    this.ruleFrom = this.stage === Stage.FrontRequest ? (this.front.fe.rules?.request.length ?? 0) : (this.be?.rules?.request.length ?? 0);
+    this.requestRules();
   }
 
   private assign(): void {
     const be = this.be!;
     const avoid = this.prevSrv;
-    const { result, server } = be.assign(this, avoid, this);
+    const forced = avoid === null ? this.useServer(be) : null;
+    const { result, server } = forced !== null ? be.assignTo(forced, this) : be.assign(this, avoid, this);
     switch (result) {
       case AssignResult.Assigned:
         this.srv = server;
@@ -185,6 +296,17 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
         this.answerError(503, Cause.ServerAbort, Phase.Queue);
         return;
     }
+  }
+
+  /** The server of the first `use-server` rule that applies and whose server is usable. */
+  private useServer(be: Backend): Server | null {
+    const rules = be.useServerRules;
+    for (let i = 0; i < rules.length; i++) {
+      const r = rules[i]!;
+      // A rule naming a server that is down gives way to the next ones.
+      if (r.srv.usable && r.cond.test(this)) return r.srv;
+    }
+    return null;
   }
 
   // BalanceInput: what hashing algorithms read of the request, without allocating per request.
@@ -323,6 +445,7 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
     this.reqBuf.push(data);
     this.reqBufBytes += data.length;
     if (this.reqBufBytes > bufsize) this.front.pauseReading();
+    if (this.st === St.Hold) this.requestBodyProgress();
   }
 
   /** The request is too large to be sent again: stop keeping a copy of it. */
@@ -342,6 +465,7 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
     if (this.st === St.Done) return;
     // While waiting for the server the client owes nothing: only the server timeout runs.
     if (this.st !== St.Response) this.front.disarm();
+    if (this.st === St.Hold) this.requestBodyProgress();
   }
 
   /** The request body was malformed after the head was accepted. */
@@ -378,9 +502,99 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
     this.res = res;
     this.tResponse = Date.now();
     this.tr = this.tResponse - this.tConnected;
+    if (res.wantClose) this.closeServer = true;
+    this.captureHeaders(this.front.fe.config.resCaptures, res.headers, true);
+    this.stage = Stage.BackResponse;
+    this.ruleFrom = 0;
+    this.responseRules();
+  }
+
+  /**
+   * http-response rules, the backend's then the frontend's (HAProxy's order), resumed where a
+   * wait-for-body verdict stopped; then the head goes to the client.
+   */
+  private responseRules(): void {
+    const fe = this.front.fe;
+    const be = this.be!;
+    if (this.stage === Stage.BackResponse) {
+      const rules = be.rules?.response;
+      if (rules !== undefined && rules.length > 0 && !this.responseVerdict(runHttpRules(rules, this, this.ruleFrom))) return;
+      this.ruleFrom = 0;
+      this.stage = Stage.FrontResponse;
+    }
+    const rules = fe.rules?.response;
+    if (be.config !== fe.config && rules !== undefined && rules.length > 0 && !this.responseVerdict(runHttpRules(rules, this, this.ruleFrom))) return;
+    this.sendResponseHead();
+  }
+
+  /** Acts on a response rule's verdict; true to go on with the response. */
+  private responseVerdict(v: Verdict): boolean {
+    switch (v.kind) {
+      case VerdictKind.Continue:
+      case VerdictKind.Stop:
+        return true;
+      case VerdictKind.Answer:
+      case VerdictKind.Tarpit:
+        // The server's response is dropped, and its connection with it.
+        if (v.kind === VerdictKind.Answer && !v.denied) this.front.fe.counters.intercepted++;
+        else this.be!.counters.deniedResp++;
+        this.closeServer = true;
+        this.res = null;
+        this.answerReply(v.reply, v.kind === VerdictKind.Answer && v.cause === 'L' ? Cause.Local : Cause.Proxy, Phase.Headers, v.kind === VerdictKind.Answer && v.close);
+        return false;
+      case VerdictKind.WaitForBody:
+        if (this.st !== St.WaitResBody) {
+          this.st = St.WaitResBody;
+          this.armTimer('resbody', v.time);
+        }
+        this.ruleFrom = lastRuleIndex;
+        return false;
+      case VerdictKind.Error:
+        this.be!.counters.failedRewrites++;
+        this.closeServer = true;
+        this.res = null;
+        this.answerError(500, Cause.Proxy, Phase.Headers);
+        return false;
+    }
+  }
+
+  /** Response body arrived while response rules wait for it. */
+  private responseBodyProgress(): void {
+    this.responseRules();
+    if (this.st !== St.Response) return;
+    // The rules are done: the held body follows the head.
+    const held = this.resBuf;
+    this.resBuf = [];
+    for (const b of held) this.forwardServerData(b);
+    if (this.resEnded) this.endResponse();
+  }
+
+  /** Runs the http-after-response rules on `res`; false when one failed (the caller answers 500). */
+  private afterResponseRules(res: HtxResponse): boolean {
+    const fe = this.front.fe;
+    const be = this.be;
+    const saved = this.res;
+    this.res = res;
+    let ok = true;
+    if (be !== null && be.config !== fe.config) ok = runAfter(be.rules?.afterResponse, this);
+    if (ok) ok = runAfter(fe.rules?.afterResponse, this);
+    if (saved !== null) this.res = saved;
+    return ok;
+  }
+
+  /** The response head, after every rule, to the client. */
+  private sendResponseHead(): void {
+    const res = this.res!;
+    const front = this.front;
+    if (!this.afterResponseRules(res)) {
+      this.closeServer = true;
+      this.res = null;
+      this.answerError(500, Cause.Proxy, Phase.Headers, false);
+      return;
+    }
+    if (this.timerFor === 'resbody') this.armTimer('server', this.be!.config.timeouts.server);
     this.status = res.status;
     this.countStatus(res.status);
-    if (res.wantClose) this.closeServer = true;
     const clientV = this.req.version;
     let framing = res.bodyKind;
     if (framing === BodyKind.UntilClose) this.closeClient = true;
@@ -427,6 +641,18 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
   }
 
   onServerData(data: Buffer): void {
+    if (this.st === St.WaitResBody) {
+      this.resBuf.push(data);
+      this.resBodyBytes += data.length;
+      // Beyond what rules may wait for, TCP holds the rest.
+      if (this.resBodyBytes >= this.bodyLimit) this.conn?.socket.pause();
+      this.responseBodyProgress();
+      return;
+    }
+    this.forwardServerData(data);
+  }
+
+  private forwardServerData(data: Buffer): void {
     const n = data.length;
     this.bytesOut += n;
     this.srv!.counters.bout += n;
@@ -469,6 +695,15 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
   }
 
   onServerEnd(): void {
+    this.resEnded = true;
+    if (this.st === St.WaitResBody) {
+      this.responseBodyProgress();
+      return;
+    }
+    this.endResponse();
+  }
+
+  private endResponse(): void {
     if (this.st !== St.Response) return;
     this.flushHead();
     if (this.resFraming === BodyKind.Chunked) {
@@ -520,6 +755,7 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
         this.answerError(502, Cause.ServerAbort, Phase.Headers);
         return;
       case St.Response:
+      case St.WaitResBody:
       case St.Tunnel:
         if (this.st === St.Tunnel && !err) {
           this.finish(Cause.None, Phase.None);
@@ -584,6 +820,8 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
       : this.st === St.Connecting ? Phase.Connect
       : this.st === St.WaitResponse ? Phase.Headers
       : this.st === St.Init ? Phase.Request
+      : this.st === St.Hold ? (this.timerFor === 'tarpit' ? Phase.Tarpit : Phase.Request)
+      : this.st === St.WaitResBody ? Phase.Headers
       : Phase.Data;
     this.abort(Cause.ClientAbort, phase, true);
   }
@@ -599,7 +837,7 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
     return bt.tunnel ?? this.front.fe.config.timeouts.tunnel ?? bt.server;
   }
 
-  private armTimer(what: 'queue' | 'connect' | 'server' | 'retry' | 'tunnel', ms: number | undefined): void {
+  private armTimer(what: TimerFor, ms: number | undefined): void {
     this.timerFor = what;
     wheel.arm(this.timer, ms);
   }
@@ -628,6 +866,19 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
         return;
       case 'tunnel':
         if (this.st === St.Tunnel) this.abort(Cause.ClientTimeout, Phase.Data, false);
+        return;
+      case 'tarpit':
+        if (this.st === St.Hold) this.answerReply(this.tarpitReply!, Cause.Proxy, Phase.Tarpit, false);
+        return;
+      case 'reqbody':
+        // wait-for-body: the body did not come in time.
+        if (this.st === St.Hold) this.answerError(408, Cause.ClientTimeout, Phase.Data);
+        return;
+      case 'resbody':
+        if (this.st === St.WaitResBody) {
+          this.closeServer = true;
+          this.answerError(504, Cause.ServerTimeout, Phase.Data);
+        }
         return;
     }
   }
@@ -670,8 +921,19 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
     if (this.be) this.be.counters.hrsp[cls]!++;
   }
 
-  /** Answers with HAProxy's error page for `status` and ends the stream. */
-  private answerError(status: number, cause: Cause, phase: Phase): void {
+  /**
+   * Answers with the error message for `status` and ends the stream: the proxy's `http-error`
+   * reply, else its errorfile, else HAProxy's page. http-after-response rules apply to it unless
+   * `after` is false (they failed on the response being replaced).
+   */
+  private answerError(status: number, cause: Cause, phase: Phase, after = true): void {
+    const template = this.be?.rules?.errors.get(status) ?? this.front.fe.rules?.errors.get(status);
+    if (template !== undefined || (after && this.hasAfterResponseRules())) {
+      const errorfiles = this.be?.config.errorfiles.size ? this.be.config.errorfiles : this.front.fe.config.errorfiles;
+      const reply = template !== undefined ? template.build(this) : errorReply(status, errorfiles);
+      this.answerReply(reply, cause, phase, errorPage(status).close, after);
+      return;
+    }
     const custom = this.be?.config.errorfiles.get(status) ?? this.front.fe.config.errorfiles.get(status);
     if (custom) {
       // An errorfile without Content-Length is delimited by the close of the connection.
@@ -680,11 +942,47 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
       return;
     }
     const page = errorPage(status);
-    // Once part of the request went to a server, the rest of its body cannot be told apart from
-    // a next request: the connection closes, and the page says so.
-    const mustClose = page.close || (!this.reqEnded && this.reqHeadSent);
+    const mustClose = page.close || this.bodyStillComing();
     if (this.req.method === 'HEAD') this.answerLocal(page.head, status, cause, phase, mustClose);
     else this.answerLocal(mustClose ? page.rawClose : page.raw, status, cause, phase, mustClose);
+  }
+
+  /**
+   * Once part of the request went to a server, the rest of its body cannot be told apart from a
+   * next request: the connection closes after the answer, and the answer says so.
+   */
+  private bodyStillComing(): boolean {
+    return !this.reqEnded && this.reqHeadSent;
+  }
+
+  private hasAfterResponseRules(): boolean {
+    const fe = this.front.fe.rules?.afterResponse.length ?? 0;
+    const be = this.be !== null && this.be.config !== this.front.fe.config ? (this.be.rules?.afterResponse.length ?? 0) : 0;
+    return fe + be > 0;
+  }
+
+  /** Sends a reply built by sluice (rules, errors), through the http-after-response rules. */
+  private answerReply(reply: HttpReply, cause: Cause, phase: Phase, close: boolean, after = true): void {
+    const headOnly = this.req.method === 'HEAD';
+    const mustClose = close || reply.unframed || reply.silent || this.bodyStillComing();
+    if (reply.silent || !after || !this.hasAfterResponseRules()) {
+      this.answerLocal(reply.bytes(mustClose, headOnly), reply.status, cause, phase, mustClose);
+      return;
+    }
+    const res = reply.toHtx();
+    if (!this.afterResponseRules(res)) {
+      // As HAProxy: the rules failed on sluice's own reply, which goes out as it was built.
+      this.answerLocal(reply.bytes(mustClose, headOnly), reply.status, cause, phase, mustClose);
+      return;
+    }
+    const hop: H1Hop = {
+      close: mustClose,
+      keepAlive: !mustClose && this.req.version < 11,
+      framing: res.bodyKind === BodyKind.UntilClose ? BodyKind.UntilClose : res.bodyKind === BodyKind.None && !headOnly ? BodyKind.Length : res.bodyKind,
+      contentLength: reply.body.length,
+    };
+    const head = Buffer.from(serializeResponseHead(res, hop), 'latin1');
+    this.answerLocal(headOnly || reply.body.length === 0 ? head : Buffer.concat([head, reply.body]), res.status, cause, phase, mustClose);
   }
 
   /** Sends a complete response produced by the proxy itself and ends the stream. */
@@ -769,6 +1067,12 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
     if (fe.config.options.dontlognull && front.reqCount === 0 && !front.parser.inMessage) return;
     fe.logger.traffic(buildHttpLogRecord(null, front, status, termState(cause, phase)));
   }
+}
+
+/** Runs after-response rules; false when one failed. Only their effects on the message count. */
+function runAfter(rules: readonly HttpRule[] | undefined, ctx: HttpStream): boolean {
+  if (rules === undefined || rules.length === 0) return true;
+  return runHttpRules(rules, ctx).kind !== VerdictKind.Error;
 }
 
 const unframedErrorfiles = new WeakMap<Buffer, Buffer | null>();

@@ -81,5 +81,16 @@ export function buildHttpLogRecord(s: HttpStream | null, front: H1FrontConn = s!
   rec.method = req.method;
   rec.uri = req.uri;
   rec.httpVersion = ver;
+  const reqSlots = fe.config.reqCaptures.length;
+  if (reqSlots > 0) rec.capturedReqHeaders = captured(s.reqCaps, reqSlots);
+  const resSlots = fe.config.resCaptures.length;
+  if (resSlots > 0) rec.capturedResHeaders = captured(s.resCaps, resSlots);
   return rec;
+}
+
+/** The values of `n` capture slots, "" for those that captured nothing. */
+function captured(caps: ReadonlyArray<string | null> | null, n: number): string[] {
+  const out = new Array<string>(n);
+  for (let i = 0; i < n; i++) out[i] = caps?.[i] ?? '';
+  return out;
 }

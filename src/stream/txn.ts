@@ -1,16 +1,19 @@
-// What the rules of an HTTP exchange see (the ACL engine's SampleCtx): the messages, the
-// addresses, the proxies and servers by name, and the variables of each scope. HttpStream
-// extends it; every accessor reads existing state and allocates nothing.
+// What the rules of an HTTP exchange see and change: the ACL engine's SampleCtx (the messages,
+// the addresses, the proxies and servers by name, the variables of each scope) and the HTTP
+// actions' RuleContext (log level, captures, retry policy, body limits). HttpStream extends it;
+// every accessor reads existing state and allocates nothing.
 
 import type { SampleCtx, SampleValue, VarScope } from '../acl/index.js';
 import type { Backend } from '../backend/index.js';
 import type { HtxRequest, HtxResponse } from '../htx/index.js';
+import type { RuleContext } from '../http/actions/index.js';
+import type { CaptureSlot } from '../config/model.js';
 import type { H1FrontConn } from '../mux/h1-front.js';
 
 /** `proc.*` variables live as long as the process. */
 const procVars = new Map<string, SampleValue>();
 
-export abstract class Txn implements SampleCtx {
+export abstract class Txn implements SampleCtx, RuleContext {
   abstract readonly req: HtxRequest;
   abstract res: HtxResponse | null;
   abstract status: number;
@@ -21,6 +24,59 @@ export abstract class Txn implements SampleCtx {
   private txnVars: Map<string, SampleValue> | null = null;
   private reqVars: Map<string, SampleValue> | null = null;
   private resVars: Map<string, SampleValue> | null = null;
+  abstract readonly reqComplete: boolean;
+  abstract readonly resComplete: boolean;
+  abstract readonly resBodyBytes: number;
+  /** `set-log-level`: -1 silent, 0..7 a syslog level; undefined until a rule sets it. */
+  logLevel: number | undefined = undefined;
+  /** `disable-l7-retry` was applied. */
+  l7RetryDisabled = false;
+  /** Values of the frontend's capture slots (null: nothing captured); null before the first capture. */
+  reqCaps: Array<string | null> | null = null;
+  resCaps: Array<string | null> | null = null;
+
+  get bodyLimit(): number {
+    const ctx = this.front.fe.ctx;
+    return ctx.bufsize - ctx.maxrewrite;
+  }
+
+  /** `option http-use-proxy-header` is not implemented: authentication is always the origin's. */
+  get useProxyAuth(): boolean {
+    return false;
+  }
+
+  setLogLevel(level: number): void {
+    this.logLevel = level;
+  }
+
+  disableL7Retry(): void {
+    this.l7RetryDisabled = true;
+  }
+
+  setCapture(slot: number, value: string): void {
+    const slots = this.front.fe.config.reqCaptures;
+    const def = slots[slot];
+    if (def === undefined) return;
+    this.reqCaps ??= new Array<string | null>(slots.length).fill(null);
+    this.reqCaps[slot] = value.length > def.len ? value.slice(0, def.len) : value;
+  }
+
+  /** Fills the `capture request|response header` slots from the message's headers. */
+  protected captureHeaders(slots: readonly CaptureSlot[], headers: readonly string[], response: boolean): void {
+    let caps = response ? this.resCaps : this.reqCaps;
+    for (let i = 0; i < slots.length; i++) {
+      const c = slots[i]!;
+      if (c.header === undefined) continue;
+      // As HAProxy, the last occurrence of the header wins.
+      let v: string | undefined;
+      for (let j = 0; j < headers.length; j += 2) if (headers[j]!.length === c.header.length && headers[j]!.toLowerCase() === c.header) v = headers[j + 1];
+      if (v === undefined) continue;
+      caps ??= new Array<string | null>(slots.length).fill(null);
+      caps[i] = v.length > c.len ? v.slice(0, c.len) : v;
+    }
+    if (response) this.resCaps = caps;
+    else this.reqCaps = caps;
+  }
 
   get srcAddr(): string {
     return this.front.clientIp;

@@ -17,7 +17,7 @@ backend b
 `);
   const f = cfg.proxies[0];
   assert.deepEqual(f.useBackends[0].cond, { polarity: 'unless', tokens: ['TRUE'], loc: { file: FILE, line: 8 } });
-  assert.deepEqual(f.httpRequestRules[0].cond?.tokens, ['{', 'src', '10.0.0.0/8', '}']);
+  assert.deepEqual(f.httpRequestRules[0].words, ['return', 'status', '403', 'if', '{', 'src', '10.0.0.0/8', '}']);
   const r = await parse(`${PREAMBLE}frontend f\n    bind :80\n    use_backend b if BAD\nbackend b\n`);
   assert.equal(lines(r)[0], alertAt(8, "error detected while parsing switching rule : unknown ACL 'BAD'."));
 });

@@ -300,9 +300,9 @@ backend b2
   const f = cfg.proxies[0];
   assert.equal(f.defaultBackend, 'b1');
   assert.deepEqual(f.useBackends.map((u) => [u.backend, u.loc.line]), [['b1', 8], ['b2', 9]]);
-  const r = await parse(`${PREAMBLE}frontend f\n    bind :80\n    use_backend b if { path /x }\n    use_backend b when x\n    use_backend\nbackend b\n`);
+  const r = await parse(`${PREAMBLE}frontend f\n    bind :80\n    use_backend b if nosuchacl\n    use_backend b when x\n    use_backend\nbackend b\n`);
   assert.deepEqual(lines(r).slice(0, 3), [
-    alertAt(8, "conditions ('if ...') on 'use_backend' rules are not supported yet by sluice."),
+    alertAt(8, "error detected while parsing switching rule : no such ACL : 'nosuchacl'."),
     alertAt(9, "unexpected keyword 'when' after switching rule, only 'if' and 'unless' are allowed."),
     alertAt(10, "'use_backend' expects a backend name."),
   ]);
@@ -314,7 +314,7 @@ test('unknown and unsupported proxy keywords', async () => {
     ['frobnicate 1', "unknown keyword 'frobnicate' in 'listen' section"],
     ['compression algo gzip', "'compression' is not supported yet by sluice."],
     ['stats enable', "'stats enable' is not supported yet by sluice."],
-    ['http-response set-header X 1', "'http-response set-header' is not supported yet by sluice."],
+    ['http-response cache-store c', "'http-response cache-store' is not supported yet by sluice."],
     ['tcp-request content accept', "'tcp-request content' is not supported yet by sluice."],
     ['redirect scheme https', "'redirect' is not supported yet by sluice."],
     ['reqadd X-Foo:\\ bar', "The 'reqadd' directive is not supported anymore since HAProxy 2.1. Use 'http-request add-header' instead."],

@@ -16,20 +16,20 @@ test('formatDiagnostic prints HAProxy\'s frames', () => {
 });
 
 test('unsupported sections: one alert for the header, then their lines are skipped', async () => {
-  const r = await parse(`userlist admins
-    user admin password x
-    group g
+  const r = await parse(`mailers admins
+    mailer smtp1 127.0.0.1:587
+    timeout mail 2s
 peers mypeers
     peer a 127.0.0.1:1024
 ${PREAMBLE}backend b
 `);
   assert.deepEqual(lines(r), [
-    alertAt(1, "section 'userlist' is not supported yet by sluice."),
+    alertAt(1, "section 'mailers' is not supported yet by sluice."),
     alertAt(4, "section 'peers' is not supported yet by sluice."),
     `${A}Error(s) found in configuration file : ${FILE}`,
     `${A}Fatal errors found in configuration.`,
   ]);
-  for (const s of ['mailers m', 'program p', 'http-errors e', 'ring r', 'cache c']) {
+  for (const s of ['mailers m', 'program p', 'ring r', 'cache c']) {
     const x = await parse(`${s}\n`);
     assert.equal(lines(x)[0], alertAt(1, `section '${s.split(' ')[0]}' is not supported yet by sluice.`));
   }

@@ -1,5 +1,7 @@
 // Shared helpers for the configuration tests.
 
+// The keywords of the HTTP rules and the ACL checks register themselves from src/proxy.
+import '../../../src/proxy/http-rules.js';
 import { formatDiagnostic, parseConfigText, type Config, type LoadOptions, type LoadResult } from '../../../src/config/index.js';
 
 export const FILE = '/etc/sluice/test.cfg';

@@ -1,0 +1,321 @@
+// Wires the HTTP actions module into the configuration: the `http-request`, `http-response`,
+// `http-after-response` and `http-error` keywords (each line compiled when read, so that its
+// errors point at it), `capture request|response header`, `use-server`, the `userlist` section,
+// and the checks that need the whole configuration (userlists named by http_auth fetches,
+// servers named by use-server). The running proxy compiles the same lines again
+// (ProxyHttpRules), once, from the frozen configuration.
+
+import {
+  registerPostCheck,
+  registerProxyKeywords,
+  registerSection,
+  type AclDef,
+  type HttpRuleSpec,
+  type ProxyConfig,
+  type ProxyContext,
+  type SourceLoc,
+  type UserlistConfig,
+} from '../config/index.js';
+import type { ProxyDraft } from '../config/state.js';
+import { keepUserlistRefs, takePendingRefs } from './conditions.js';
+import { proxyTypeStr } from '../config/state.js';
+import { acceptCondition } from '../config/proxy-keywords.js';
+import { suggest } from '../config/registry.js';
+import { conditionFrom } from '../config/state.js';
+import { HTTP_ACTIONS_KNOWN } from '../config/known-keywords.js';
+import { compileAcls, type AclTable, type FileCache } from '../acl/index.js';
+import {
+  checkUserlistHeader,
+  compileHttpRule,
+  hasHttpAction,
+  HttpRuleError,
+  httpRuleErrorText,
+  resolveUserlistRefs,
+  ruleKeyword,
+  takeUserlistRefs,
+  UserlistBuilder,
+  type HttpRule,
+  type RuleDir,
+  type RuleWhere,
+  type Userlist,
+} from '../http/actions/index.js';
+import { parseReply, ReplyError, type ReplyTemplate } from '../http/actions/reply.js';
+
+/** The ACLs of a section compiled for one direction (response rules read the response). */
+function tableOf(acls: readonly AclDef[], dir: RuleDir, files?: FileCache): AclTable {
+  return compileAcls(
+    acls.map((a) => ({ name: a.name, args: a.args, file: a.loc.file, line: a.loc.line })),
+    { dir: dir === 'request' ? 'req' : 'res', files },
+  );
+}
+
+const LISTS: Record<RuleDir, 'httpRequestRules' | 'httpResponseRules' | 'httpAfterResponseRules'> = {
+  request: 'httpRequestRules',
+  response: 'httpResponseRules',
+  'after-response': 'httpAfterResponseRules',
+};
+
+/** The where-object a rule of `proxy` is compiled with, at load time and at start-up alike. */
+function ruleWhere(loc: SourceLoc, proxyName: string, frontend: boolean, errorfiles: ReadonlyMap<number, Buffer>, bufsize: number, maxrewrite: number): RuleWhere {
+  return { file: loc.file, line: loc.line, proxyName, frontend, errorfiles, bufsize, maxrewrite };
+}
+
+function parseRule(dir: RuleDir, ctx: ProxyContext): void {
+  const { proxy, report, state } = ctx;
+  const kw = ruleKeyword(dir);
+  const words = ctx.args.slice(1);
+  const list = proxy[LISTS[dir]];
+  const action = words[0] ?? '';
+  if (!hasHttpAction(dir, action) && HTTP_ACTIONS_KNOWN[dir].has(baseName(action))) {
+    report.alert(`'${kw} ${baseName(action)}' is not supported yet by sluice.`);
+    return;
+  }
+  const last = list[list.length - 1];
+  if (last !== undefined && lastIsFinal(dir, last, proxy)) {
+    report.warning(`previous '${kw}' action is final and has no condition attached, further entries are NOOP.`, 'parsing:');
+  }
+  const spec: HttpRuleSpec = { words, loc: ctx.loc, acls: proxy.acls };
+  const tune = state.global.tune;
+  const where = ruleWhere(ctx.loc, proxy.name, proxy.fe, proxy.errorfiles, tune.bufsize, Math.min(tune.maxrewrite, tune.bufsize >> 1));
+  where.acls = tableOf(proxy.acls, dir);
+  where.declareCapture = (len) => {
+    spec.captureSlot = proxy.reqCaptures.length;
+    proxy.reqCaptures.push({ len });
+    return spec.captureSlot;
+  };
+  where.warn = (m) => report.warning(m);
+  let rule: HttpRule;
+  try {
+    rule = compileHttpRule(dir, words, where);
+  } catch (e) {
+    takeUserlistRefs();
+    if (!(e instanceof HttpRuleError)) throw e;
+    const known = [...HTTP_ACTIONS_KNOWN[dir]];
+    let text = httpRuleErrorText(e, dir, proxyTypeStr(proxy), proxy.name, known);
+    if (e.kind === 'unknown' && action !== '') {
+      const best = suggest(action, known);
+      if (best !== undefined) text += ` Did you mean '${best}' maybe ?`;
+    }
+    report.alert(text, e.kind === 'trailing' || e.kind === 'unknown' ? 'parsing:' : 'parsing');
+    return;
+  }
+  if (dir === 'request' && proxy.useBackends.length > 0) {
+    report.warning("a 'http-request' rule placed after a 'use_backend' rule will still be processed before.");
+  }
+  keepUserlistRefs(state, [...rule.userlistRefs], proxy.name, rule.refWhere);
+  list.push(spec);
+}
+
+/** Final rules are recognised by compiling them again; only for the warning, at load time. */
+function lastIsFinal(dir: RuleDir, spec: HttpRuleSpec, proxy: ProxyDraft): boolean {
+  const cond = spec.words.findIndex((w) => w === 'if' || w === 'unless');
+  if (cond >= 0) return false;
+  try {
+    const r = compileHttpRule(dir, spec.words, { file: spec.loc.file, line: spec.loc.line, proxyName: proxy.name, frontend: proxy.fe, errorfiles: proxy.errorfiles, declareCapture: () => 0 });
+    takeUserlistRefs();
+    return r.final;
+  } catch {
+    takeUserlistRefs();
+    return false;
+  }
+}
+
+function baseName(word: string): string {
+  const p = word.indexOf('(');
+  return p < 0 ? word : word.slice(0, p);
+}
+
+/** `http-error status N [reply arguments]`: the proxy's reply for errors of status N. */
+function parseHttpError(ctx: ProxyContext): void {
+  const { proxy, report, state, args } = ctx;
+  if (args[1] !== 'status') {
+    report.alert("'http-error' expects 'status' followed by a status code as first argument.", 'parsing:');
+    return;
+  }
+  try {
+    const { next } = compileHttpError(args.slice(1), ctx.loc, proxy.errorfiles, state.global.tune.bufsize, state.global.tune.maxrewrite, (m) => report.warning(m));
+    if (args[next + 1] !== undefined) {
+      report.alert(`http-error : unexpected argument '${args[next + 1]}'.`, 'parsing:');
+      return;
+    }
+  } catch (e) {
+    if (!(e instanceof ReplyError)) throw e;
+    report.alert(`http-error : ${e.message}.`, 'parsing:');
+    return;
+  }
+  proxy.httpErrors.push({ words: args.slice(1), loc: ctx.loc, acls: [] });
+}
+
+function compileHttpError(words: readonly string[], loc: SourceLoc, errorfiles: ReadonlyMap<number, Buffer>, bufsize: number, maxrewrite: number, warn: (m: string) => void): { reply: ReplyTemplate; next: number } {
+  return parseReply(words, 0, 0, { dir: 'res', http: true, file: loc.file, line: loc.line, errorfiles, bufsize, maxrewrite: Math.min(maxrewrite, bufsize >> 1), warn, refs: [] });
+}
+
+/** `capture request|response header NAME len N` (cfgparse-listen.c). */
+function parseCaptureKeyword(ctx: ProxyContext): void {
+  const { args, report, proxy } = ctx;
+  const side = args[1];
+  if (side === 'cookie') {
+    report.alert(`'capture cookie' is not supported yet by sluice.`);
+    return;
+  }
+  if (side !== 'request' && side !== 'response') {
+    report.alert(`'capture' expects 'cookie', 'request header' or 'response header'.`);
+    return;
+  }
+  if (args[2] !== 'header') {
+    report.alert(`'capture' expects 'cookie', 'request header' or 'response header'.`);
+    return;
+  }
+  if (args[3] === undefined || args[4] !== 'len' || args[5] === undefined) {
+    report.alert(`'capture ${side} header' expects <header name> 'len' <len>.`);
+    return;
+  }
+  if (args[6] !== undefined) {
+    report.alert(`'capture' : unexpected argument '${args[6]}'.`);
+    return;
+  }
+  const len = parseInt(args[5], 10) || 0;
+  const slot = { header: args[3].toLowerCase(), len };
+  if (side === 'request') proxy.reqCaptures.push(slot);
+  else proxy.resCaptures.push(slot);
+}
+
+function parseUseServer(ctx: ProxyContext): void {
+  const { args, report, proxy } = ctx;
+  const name = args[1];
+  if (name === undefined) {
+    report.alert("'use-server' expects a server name.");
+    return;
+  }
+  const cond = conditionFrom(args, 2, ctx.loc);
+  if (!cond) {
+    report.alert("'use-server' requires either 'if' or 'unless' followed by a condition.");
+    return;
+  }
+  if (name.includes('%[')) {
+    report.alert("dynamic server names ('%[...]') in 'use-server' are not supported yet by sluice.");
+    return;
+  }
+  proxy.useServers.push({ server: name, cond, loc: ctx.loc });
+  acceptCondition(ctx, cond, 'use-server');
+}
+
+registerProxyKeywords([
+  { name: 'http-request', cap: 'any', inDefaults: 'named', parse: (ctx) => parseRule('request', ctx) },
+  { name: 'http-response', cap: 'any', inDefaults: 'named', parse: (ctx) => parseRule('response', ctx) },
+  { name: 'http-after-response', cap: 'any', inDefaults: 'named', parse: (ctx) => parseRule('after-response', ctx) },
+  { name: 'http-error', cap: 'any', inDefaults: true, parse: parseHttpError },
+  { name: 'capture', cap: 'fe', inDefaults: false, parse: parseCaptureKeyword },
+  { name: 'use-server', cap: 'be', inDefaults: false, parse: parseUseServer },
+]);
+
+// ---- userlist sections ----
+
+interface UserlistDraft {
+  config: UserlistConfig;
+  builder: UserlistBuilder;
+  /** A duplicate: its lines are ignored. */
+  ignored: boolean;
+}
+
+registerSection({
+  name: 'userlist',
+  open(ctx): UserlistDraft | undefined {
+    const { args, report, state, loc } = ctx;
+    const bad = checkUserlistHeader(args);
+    if (bad !== undefined) {
+      report.alert(bad.message, bad.spaced ? 'parsing' : 'parsing:');
+      return undefined;
+    }
+    const name = args[1]!;
+    const config: UserlistConfig = { name, lines: [], loc };
+    if (state.userlists.some((u) => u.name === name)) {
+      report.warning(`ignoring duplicated userlist '${name}'.`, 'parsing:');
+      return { config, builder: new UserlistBuilder(name), ignored: true };
+    }
+    state.userlists.push(config);
+    return { config, builder: new UserlistBuilder(name), ignored: false };
+  },
+  line(ctx, data): void {
+    const d = data as UserlistDraft;
+    if (d.ignored) return;
+    const r = ctx.report;
+    d.builder.parseLine(ctx.args, { alert: (m) => r.alert(m, 'parsing:'), warning: (m) => r.warning(m, 'parsing:') });
+    d.config.lines.push({ words: [...ctx.args], loc: ctx.loc });
+  },
+});
+
+/** Builds the userlists of a configuration; `alert` receives the link errors (no file and line). */
+export function buildUserlists(lists: readonly UserlistConfig[], alert: (m: string) => void = () => {}): Map<string, Userlist> {
+  const out = new Map<string, Userlist>();
+  const quiet = { alert: () => {}, warning: () => {} };
+  for (const u of lists) {
+    const b = new UserlistBuilder(u.name);
+    for (const l of u.lines) b.parseLine(l.words, quiet);
+    out.set(u.name, b.build({ alert, warning: () => {} }));
+  }
+  return out;
+}
+
+registerPostCheck((state) => {
+  const lists = buildUserlists(state.userlists, (m) => state.diags.alert(m));
+  const seen = new Set<string>();
+  for (const p of takePendingRefs(state)) {
+    for (const e of resolveUserlistRefs(p.refs, lists, p.proxy, p.where)) {
+      const key = `${e.file}:${e.line}:${e.message}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      state.diags.alert(e.message, { file: e.file, line: e.line }, 'parsing:');
+    }
+  }
+  for (const p of state.proxies) {
+    for (const r of p.useServers) {
+      if (!p.servers.some((s) => s.name === r.server)) {
+        state.diags.alert(`config : ${proxyTypeStr(p)} '${p.name}' : unable to find server '${r.server}' referenced in a 'use-server' rule.`);
+      }
+    }
+  }
+});
+
+// ---- the running proxy's rules ----
+
+/** The HTTP rules of one running proxy, compiled once from its configuration. */
+export class ProxyHttpRules {
+  readonly request: readonly HttpRule[];
+  readonly response: readonly HttpRule[];
+  readonly afterResponse: readonly HttpRule[];
+  /** `http-error` replies by status. */
+  readonly errors: ReadonlyMap<number, ReplyTemplate>;
+
+  constructor(p: ProxyConfig, userlists: ReadonlyMap<string, Userlist>, bufsize: number, maxrewrite: number, files?: FileCache) {
+    const tables = new Map<string, AclTable>();
+    const tableIds = new Map<readonly AclDef[], number>();
+    const fe = p.kind !== 'backend';
+    const compile = (dir: RuleDir, specs: readonly HttpRuleSpec[]): HttpRule[] =>
+      specs.map((s) => {
+        let id = tableIds.get(s.acls);
+        if (id === undefined) tableIds.set(s.acls, (id = tableIds.size));
+        const key = `${id}:${dir}`;
+        let t = tables.get(key);
+        if (t === undefined) tables.set(key, (t = tableOf(s.acls, dir, files)));
+        const where = ruleWhere(s.loc, p.name, fe, p.errorfiles, bufsize, maxrewrite);
+        where.acls = t;
+        where.files = files;
+        where.declareCapture = () => s.captureSlot ?? 0;
+        const r = compileHttpRule(dir, s.words, where);
+        resolveUserlistRefs(r.userlistRefs, userlists, p.name, r.refWhere);
+        return r;
+      });
+    this.request = compile('request', p.httpRequestRules);
+    this.response = compile('response', p.httpResponseRules);
+    this.afterResponse = compile('after-response', p.httpAfterResponseRules);
+    // Fetches of ACLs compiled above name userlists too.
+    resolveUserlistRefs(takeUserlistRefs(), userlists, p.name);
+    const errors = new Map<number, ReplyTemplate>();
+    for (const s of p.httpErrors) {
+      const { reply } = compileHttpError(s.words, s.loc, p.errorfiles, bufsize, maxrewrite, () => {});
+      errors.set(reply.status, reply);
+    }
+    this.errors = errors;
+  }
+}

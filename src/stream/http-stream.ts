@@ -13,7 +13,8 @@ import type { H1FrontConn } from '../mux/h1-front.js';
 import { applyForwardFor } from '../http/index.js';
 import { errorReply, lastRuleIndex, runHttpRules, VerdictKind, type HttpReply, type HttpRule, type Verdict } from '../http/actions/index.js';
 import { Txn } from './txn.js';
-import { buildHttpLogRecord } from './log-record.js';
+import { buildHttpLogRecord, nextRequestCounter } from './log-record.js';
+import type { LogRecord } from '../log/index.js';
 import { afterConnectFailure, RetryDecision, turnAroundDelay } from './retry.js';
 
 const enum St {
@@ -109,6 +110,11 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
   bytesIn = 0;
   bytesOut = 0;
   readonly tStart: number;
+  /** %rt: the request counter, taken when the stream starts. */
+  readonly reqId = nextRequestCounter();
+  /** The request line as received: rules may rewrite it, the log shows the original (%r). */
+  readonly origMethod: string;
+  readonly origUri: string;
   tQueued = -1;
   tConnStart = -1;
   tConnected = -1;
@@ -129,6 +135,8 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
   ) {
     super();
     this.tStart = Date.now();
+    this.origMethod = req.method;
+    this.origUri = req.uri;
   }
 
   // ---- request phase ----
@@ -1050,6 +1058,11 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
     fe.counters.bout += this.bytesOut;
     if (fe.logger) fe.logger.traffic(buildHttpLogRecord(this), this);
     this.front.streamDone(this, this.closeClient);
+  }
+
+  /** Rule strings that use `%` variables (%b, %s, %Tw...) read them from the stream's log record. */
+  fillLogRecord(rec: LogRecord): void {
+    Object.assign(rec, buildHttpLogRecord(this));
   }
 
   /** The server that handled the request, for the log, once finished. */

@@ -10,8 +10,13 @@ import type { HttpStream } from './http-stream.js';
 
 let requestCounter = 0;
 
+/** The next request counter (%rt), taken when a stream starts, as HAProxy numbers streams. */
+export function nextRequestCounter(): number {
+  return requestCounter++;
+}
+
 /** A record for a connection of the frontend `fe`, with every other field "not reached". */
-export function connLogRecord(fe: Frontend, clientIp: string, clientPort: number, localIp: string, localPort: number, acceptDate: number): LogRecord {
+export function connLogRecord(fe: Frontend, clientIp: string, clientPort: number, localIp: string, localPort: number, acceptDate: number, counter = nextRequestCounter()): LogRecord {
   const rec = newLogRecord();
   rec.clientIp = clientIp;
   rec.clientPort = clientPort;
@@ -22,7 +27,7 @@ export function connLogRecord(fe: Frontend, clientIp: string, clientPort: number
   rec.Ti = 0;
   rec.actconn = fe.ctx.actconn;
   rec.feconn = fe.feconn;
-  rec.requestCounter = requestCounter++;
+  rec.requestCounter = counter;
   rec.http = fe.config.mode === 'http';
   return rec;
 }
@@ -42,7 +47,7 @@ export function setServer(rec: LogRecord, srv: Server | null): void {
 export function buildHttpLogRecord(s: HttpStream | null, front: H1FrontConn = s!.front, status = -1, ts = '----'): LogRecord {
   const fe = front.fe;
   const now = Date.now();
-  const rec = connLogRecord(fe, front.clientIp, front.clientPort, front.localIp, front.localPort, front.acceptDate);
+  const rec = connLogRecord(fe, front.clientIp, front.clientPort, front.localIp, front.localPort, front.acceptDate, s === null ? nextRequestCounter() : s.reqId);
   const reqStart = front.reqStart || now;
   rec.http = true;
   rec.requestDate = reqStart;
@@ -76,10 +81,10 @@ export function buildHttpLogRecord(s: HttpStream | null, front: H1FrontConn = s!
   rec.retries = s.retriesDone;
   rec.redispatched = s.redispatched;
   // HAProxy keeps at most tune.http.logurilen (1024) bytes of the request line.
-  const line = `${req.method} ${req.uri} ${ver}`;
+  const line = `${s.origMethod} ${s.origUri} ${ver}`;
   rec.requestLine = line.length > 1024 ? line.slice(0, 1024) : line;
-  rec.method = req.method;
-  rec.uri = req.uri;
+  rec.method = s.origMethod;
+  rec.uri = s.origUri;
   rec.httpVersion = ver;
   const reqSlots = fe.config.reqCaptures.length;
   if (reqSlots > 0) rec.capturedReqHeaders = captured(s.reqCaps, reqSlots);

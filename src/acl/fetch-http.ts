@@ -449,6 +449,14 @@ registerSimple('req.body_len', SmpT.Sint, (ctx, smp) => {
   smp.setInt(ctx.reqBodyBytes);
   return true;
 });
+registerSimple('req.body', SmpT.Bin, (ctx, smp) => {
+  if (!ctx.req || ctx.reqBody === undefined) return false;
+  const b = ctx.reqBody();
+  if (b === null) return false;
+  smp.setStr(b);
+  smp.type = SmpT.Bin;
+  return true;
+});
 registerSimple('req.body_size', SmpT.Sint, (ctx, smp) => {
   const req = ctx.req;
   if (!req) return false;

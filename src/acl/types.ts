@@ -50,6 +50,11 @@ export interface SampleCtx {
   readonly beName: string;
   /** Request body bytes received and buffered so far (HTTP), or request bytes buffered (TCP). */
   readonly reqBodyBytes: number;
+  /**
+   * The request body bytes buffered so far, as a latin1 string (what `req.body` returns: all of
+   * it after wait-for-body), or null when none is held. Optional: contexts without a body omit it.
+   */
+  reqBody?(): string | null;
   /** Current connections of a frontend ("" = this one). */
   feConn(frontend: string): number;
   /** Current connections of a backend ("" = the current one). */

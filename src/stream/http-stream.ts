@@ -12,6 +12,7 @@ import { H1BackConn, type H1BackOwner } from '../mux/h1-back.js';
 import type { H1FrontConn } from '../mux/h1-front.js';
 import { applyForwardFor } from '../http/index.js';
 import { errorReply, lastRuleIndex, runHttpRules, VerdictKind, type HttpReply, type HttpRule, type Verdict } from '../http/actions/index.js';
+import type { ReplyTemplate } from '../http/actions/reply.js';
 import { Txn } from './txn.js';
 import { buildHttpLogRecord, nextRequestCounter } from './log-record.js';
 import type { LogRecord } from '../log/index.js';
@@ -97,8 +98,9 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
   /** The rule list being run and the rule to resume from (after wait-for-body). */
   private stage = Stage.FrontRequest;
   private ruleFrom = 0;
-  /** The reply a tarpit sends when its time is over. */
+  /** The reply a tarpit sends when its time is over (null: the proxy's error message). */
   private tarpitReply: HttpReply | null = null;
+  private tarpitStatus = 500;
   /** Response body held while response rules wait for it. */
   private resBuf: Buffer[] = [];
   resBodyBytes = 0;
@@ -153,6 +155,13 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
     }
     this.captureHeaders(fe.config.reqCaptures, req.headers, false);
     this.requestRules();
+  }
+
+  /** The body received and still held (before it goes to the server, or kept for a retry). */
+  reqBody(): string | null {
+    if (this.reqBuf.length === 0) return null;
+    if (this.reqBuf.length > 1) this.reqBuf = [Buffer.concat(this.reqBuf)];
+    return this.reqBuf[0]!.toString('latin1');
   }
 
   get reqComplete(): boolean {
@@ -224,13 +233,15 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
       case VerdictKind.Answer:
         if (v.denied) this.front.fe.counters.denied++;
         else this.front.fe.counters.intercepted++;
-        this.answerReply(v.reply, v.cause === 'P' ? Cause.Proxy : Cause.Local, Phase.Request, v.close);
+        if (v.errmsg === true) this.answerError(v.status, v.cause === 'P' ? Cause.Proxy : Cause.Local, Phase.Request);
+        else this.answerReply(v.reply, v.cause === 'P' ? Cause.Proxy : Cause.Local, Phase.Request, v.close);
         return false;
       case VerdictKind.Tarpit: {
         // The request is held, then denied: a client that goes away meanwhile is logged "CT".
         this.front.fe.counters.denied++;
         this.st = St.Hold;
-        this.tarpitReply = v.reply;
+        this.tarpitReply = v.errmsg === true ? null : v.reply;
+        this.tarpitStatus = v.status;
         const t = this.front.fe.config.timeouts.tarpit ?? this.be?.config.timeouts.tarpit;
         this.armTimer('tarpit', t);
         return false;
@@ -512,6 +523,7 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
     this.tr = this.tResponse - this.tConnected;
     if (res.wantClose) this.closeServer = true;
     this.captureHeaders(this.front.fe.config.resCaptures, res.headers, true);
+    this.endRequestScope();
     this.stage = Stage.BackResponse;
     this.ruleFrom = 0;
     this.responseRules();
@@ -548,7 +560,9 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
         else this.be!.counters.deniedResp++;
         this.closeServer = true;
         this.res = null;
-        this.answerReply(v.reply, v.kind === VerdictKind.Answer && v.cause === 'L' ? Cause.Local : Cause.Proxy, Phase.Headers, v.kind === VerdictKind.Answer && v.close);
+        const cause = v.kind === VerdictKind.Answer && v.cause === 'L' ? Cause.Local : Cause.Proxy;
+        if (v.errmsg === true) this.answerError(v.status, cause, Phase.Headers);
+        else this.answerReply(v.reply, cause, Phase.Headers, v.kind === VerdictKind.Answer && v.close);
         return false;
       case VerdictKind.WaitForBody:
         if (this.st !== St.WaitResBody) {
@@ -876,7 +890,9 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
         if (this.st === St.Tunnel) this.abort(Cause.ClientTimeout, Phase.Data, false);
         return;
       case 'tarpit':
-        if (this.st === St.Hold) this.answerReply(this.tarpitReply!, Cause.Proxy, Phase.Tarpit, false);
+        if (this.st !== St.Hold) return;
+        if (this.tarpitReply === null) this.answerError(this.tarpitStatus, Cause.Proxy, Phase.Tarpit);
+        else this.answerReply(this.tarpitReply, Cause.Proxy, Phase.Tarpit, false);
         return;
       case 'reqbody':
         // wait-for-body: the body did not come in time.
@@ -935,15 +951,27 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
    * `after` is false (they failed on the response being replaced).
    */
   private answerError(status: number, cause: Cause, phase: Phase, after = true): void {
-    const template = this.be?.rules?.errors.get(status) ?? this.front.fe.rules?.errors.get(status);
-    if (template !== undefined || (after && this.hasAfterResponseRules())) {
-      const errorfiles = this.be?.config.errorfiles.size ? this.be.config.errorfiles : this.front.fe.config.errorfiles;
-      const reply = template !== undefined ? template.build(this) : errorReply(status, errorfiles);
+    // HAProxy's http_error_message: the backend's message (http-error, errorfile), then the
+    // frontend's, then the default page.
+    let template: ReplyTemplate | undefined;
+    let custom: Buffer | undefined;
+    const be = this.be;
+    const fe = this.front.fe;
+    if (be !== null) {
+      template = be.rules?.errors.get(status);
+      if (template === undefined) custom = be.config.errorfiles.get(status);
+    }
+    if (template === undefined && custom === undefined) {
+      template = fe.rules?.errors.get(status);
+      if (template === undefined) custom = fe.config.errorfiles.get(status);
+    }
+    // HAProxy's pages as bytes, for HTTP/1.1 clients; others need their connection header.
+    if (template !== undefined || (after && this.hasAfterResponseRules()) || this.req.version < 11) {
+      const reply = template !== undefined ? template.build(this) : errorReply(status, custom === undefined ? undefined : new Map([[status, custom]]));
       this.answerReply(reply, cause, phase, errorPage(status).close, after);
       return;
     }
-    const custom = this.be?.config.errorfiles.get(status) ?? this.front.fe.config.errorfiles.get(status);
-    if (custom) {
+    if (custom !== undefined) {
       // An errorfile without Content-Length is delimited by the close of the connection.
       const unframed = closeDelimited(custom);
       this.answerLocal(unframed ?? custom, status, cause, phase, errorPage(status).close || unframed !== null);
@@ -971,21 +999,26 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
 
   /** Sends a reply built by sluice (rules, errors), through the http-after-response rules. */
   private answerReply(reply: HttpReply, cause: Cause, phase: Phase, close: boolean, after = true): void {
-    const headOnly = this.req.method === 'HEAD';
-    const mustClose = close || reply.unframed || reply.silent || this.bodyStillComing();
-    if (reply.silent || !after || !this.hasAfterResponseRules()) {
+    const req = this.req;
+    const headOnly = req.method === 'HEAD';
+    const mustClose =
+      close || reply.unframed || reply.silent || req.wantClose || this.closeClient || this.front.closeAfter || this.front.fe.ctx.stopping || this.bodyStillComing();
+    // An HTTP/1.0 client kept alive is told so.
+    const keepAlive10 = !mustClose && req.version < 11;
+    const rules = after && this.hasAfterResponseRules();
+    if (reply.silent || (!rules && !keepAlive10)) {
       this.answerLocal(reply.bytes(mustClose, headOnly), reply.status, cause, phase, mustClose);
       return;
     }
     const res = reply.toHtx();
-    if (!this.afterResponseRules(res)) {
+    if (rules && !this.afterResponseRules(res)) {
       // As HAProxy: the rules failed on sluice's own reply, which goes out as it was built.
       this.answerLocal(reply.bytes(mustClose, headOnly), reply.status, cause, phase, mustClose);
       return;
     }
     const hop: H1Hop = {
       close: mustClose,
-      keepAlive: !mustClose && this.req.version < 11,
+      keepAlive: keepAlive10,
       framing: res.bodyKind === BodyKind.UntilClose ? BodyKind.UntilClose : res.bodyKind === BodyKind.None && !headOnly ? BodyKind.Length : res.bodyKind,
       contentLength: reply.body.length,
     };

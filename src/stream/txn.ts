@@ -146,6 +146,11 @@ export abstract class Txn implements SampleCtx, RuleContext {
     }
   }
 
+  /** The request is processed: its `req.*` variables end (response rules no longer see them). */
+  protected endRequestScope(): void {
+    this.reqVars = null;
+  }
+
   getVar(scope: VarScope, name: string): SampleValue | undefined {
     return this.vars(scope, false)?.get(name);
   }

@@ -7,18 +7,18 @@ import { endsArgs, type ActionParser } from './parse.js';
 import { toBytes } from './text.js';
 import { VerdictKind, type AnswerVerdict, type RuleContext, type TarpitVerdict, type Verdict } from './types.js';
 
-function answer(status: number, reply: HttpReply, cause: 'L' | 'P', denied: boolean): AnswerVerdict {
+function answer(status: number, reply: HttpReply, cause: 'L' | 'P', denied: boolean, errmsg = false): AnswerVerdict {
   // A reply delimited by the close, or an empty errorfile (nothing sent), ends the connection.
-  return { kind: VerdictKind.Answer, status, reply, cause, close: reply.unframed || reply.silent, denied };
+  return { kind: VerdictKind.Answer, status, reply, cause, close: reply.unframed || reply.silent, denied, errmsg };
 }
 
 /** A verdict built once when the reply is constant, per request otherwise. */
 function answerer(t: ReplyTemplate, cause: 'L' | 'P', denied: boolean): (ctx: RuleContext) => Verdict {
   if (t.constant !== null) {
-    const v = answer(t.status, t.constant, cause, denied);
+    const v = answer(t.status, t.constant, cause, denied, t.errmsg);
     return () => v;
   }
-  return (ctx) => answer(t.status, t.build(ctx), cause, denied);
+  return (ctx) => answer(t.status, t.build(ctx), cause, denied, t.errmsg);
 }
 
 /** `return [status N] [content-type T] [string S|file F|lf-string F|lf-file F|errorfile F|default-errorfiles] [hdr N V]*`. */
@@ -49,7 +49,7 @@ export const parseDeny: ActionParser = (p) => {
   }
   const { reply, next } = parsed;
   if (tarpit) {
-    const constant: TarpitVerdict | null = reply.constant === null ? null : { kind: VerdictKind.Tarpit, status: reply.status, reply: reply.constant };
+    const constant: TarpitVerdict | null = reply.constant === null ? null : { kind: VerdictKind.Tarpit, status: reply.status, reply: reply.constant, errmsg: reply.errmsg };
     return {
       next,
       final: true,

@@ -127,7 +127,7 @@ export const parseRedirect: ActionParser = (p) => {
     if (setCookie !== null) headers.push('set-cookie', setCookie);
     // A request body still on its way cannot be told apart from a next request: close.
     const req = ctx.req;
-    const close = req !== null && req.bodyKind !== BodyKind.None && !ctx.reqComplete;
+    const close = req !== null && req.bodyKind !== BodyKind.None && !(req.bodyKind === BodyKind.Length && req.contentLength === 0) && !ctx.reqComplete;
     const v: AnswerVerdict = {
       kind: VerdictKind.Answer,
       status: code,

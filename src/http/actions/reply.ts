@@ -179,6 +179,12 @@ export class ReplyTemplate {
     /** A payload known at compile time, or a log-format one (at most one of them). */
     private readonly raw: Buffer | null,
     private readonly lf: RuleString | null,
+    /**
+     * The reply is the proxy's error message for `status` (deny/tarpit without a payload,
+     * default-errorfiles): the stream resolves it per request, the backend's message first, then
+     * the frontend's (http-error, errorfile), as HAProxy's http_error_message.
+     */
+    readonly errmsg = false,
   ) {}
 
   /** The reply for this request. */
@@ -206,7 +212,8 @@ function assemble(
   let payload: Buffer = EMPTY;
   if (raw !== null) payload = raw;
   else if (lf !== null) payload = Buffer.from(ctx === null ? lf.constant! : lf.render(ctx), 'latin1');
-  headers.push('content-length', String(payload.length));
+  // A 204 or 304 has no body and announces no length (HAProxy's http_reply_to_htx).
+  if (status !== 204 && status !== 304) headers.push('content-length', String(payload.length));
   if (payload.length > 0 && ctype !== null) headers.push('content-type', ctype);
   return new HttpReply(status, httpReason(status), 11, headers, payload, false, false);
 }
@@ -349,7 +356,7 @@ export function parseReply(words: readonly string[], start: number, defaultStatu
       }
       if (ctype !== null) env.warn(`content-type '${ctype}' ignored by the http reply when used with an erorrfile.`);
       if (hdrs.length > 0) env.warn('hdr parameters ignored by the http reply when used with an erorrfile.');
-      return { reply: new ReplyTemplate(status, errmsg ?? errorReply(status, env.errorfiles), null, [], null, null), next: i };
+      return { reply: new ReplyTemplate(status, errmsg ?? errorReply(status, env.errorfiles), null, [], null, null, errmsg === null), next: i };
     case Kind.Raw: {
       const len = raw!.length;
       if ((status === 204 || status === 304) && len > 0) throw new ReplyError(`No body expected for ${status} responses`);

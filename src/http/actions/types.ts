@@ -85,12 +85,16 @@ export interface AnswerVerdict {
   readonly close: boolean;
   /** Counts as a denied request/response (deny) rather than an intercepted one (return, redirect, auth). */
   readonly denied: boolean;
+  /** `reply` is the default error message for `status`: the stream answers with the proxy's own. */
+  readonly errmsg?: boolean;
 }
 
 export interface TarpitVerdict {
   readonly kind: VerdictKind.Tarpit;
   readonly status: number;
   readonly reply: HttpReply;
+  /** As AnswerVerdict.errmsg. */
+  readonly errmsg?: boolean;
 }
 
 export interface WaitForBodyVerdict {

@@ -6,6 +6,7 @@ import type { ProxyConfig } from '../config/model.js';
 import { createLbAlgorithm, hdrHashKey, uriHashKey, urlParamValue } from '../lb/index.js';
 import type { LbAlgorithm } from '../lb/types.js';
 import type { Condition } from '../acl/index.js';
+import type { RuleString } from '../http/actions/lf.js';
 import { LogLevel, noServerAvailableMessage, serverDownMessage, serverUpMessage } from '../log/index.js';
 import { PendingQueue, type Pending } from './queue.js';
 import { newCounters, Server, SrvState, type ServerCounters } from './server.js';
@@ -46,8 +47,8 @@ export class Backend {
   readonly counters: BackendCounters = { ...newCounters(), cur: 0, deniedResp: 0, failedRewrites: 0 };
   /** HTTP rules of the backend section, compiled at start-up (the runtime sets them). */
   rules: import('../proxy/http-rules.js').ProxyHttpRules | null = null;
-  /** `use-server` rules. */
-  useServerRules: Array<{ srv: Server; cond: Condition }> = [];
+  /** `use-server` rules; `srv` is null for a dynamic name (`name`), looked up per request. */
+  useServerRules: Array<{ srv: Server | null; name: RuleString | null; cond: Condition }> = [];
   /** Streams currently using this backend (beconn). */
   beconn = 0;
 

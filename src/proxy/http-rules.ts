@@ -20,7 +20,7 @@ import type { ProxyDraft } from '../config/state.js';
 import { keepUserlistRefs, takePendingRefs } from './conditions.js';
 import { proxyTypeStr } from '../config/state.js';
 import { acceptCondition } from '../config/proxy-keywords.js';
-import { suggest } from '../config/registry.js';
+import { getLogFormatChecker, suggest } from '../config/registry.js';
 import { conditionFrom } from '../config/state.js';
 import { HTTP_ACTIONS_KNOWN } from '../config/known-keywords.js';
 import { compileAcls, type AclTable, type FileCache } from '../acl/index.js';
@@ -193,8 +193,12 @@ function parseUseServer(ctx: ProxyContext): void {
     return;
   }
   if (name.includes('%[')) {
-    report.alert("dynamic server names ('%[...]') in 'use-server' are not supported yet by sluice.");
-    return;
+    // A dynamic name is a log-format string evaluated per request.
+    const err = getLogFormatChecker()?.(name, 'http');
+    if (err !== undefined) {
+      report.alert(`use-server: failed to parse log-format '${name}' : ${err}.`);
+      return;
+    }
   }
   proxy.useServers.push({ server: name, cond, loc: ctx.loc });
   acceptCondition(ctx, cond, 'use-server');
@@ -270,7 +274,7 @@ registerPostCheck((state) => {
   }
   for (const p of state.proxies) {
     for (const r of p.useServers) {
-      if (!p.servers.some((s) => s.name === r.server)) {
+      if (!r.server.includes('%[') && !p.servers.some((s) => s.name === r.server)) {
         state.diags.alert(`config : ${proxyTypeStr(p)} '${p.name}' : unable to find server '${r.server}' referenced in a 'use-server' rule.`);
       }
     }

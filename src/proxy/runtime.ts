@@ -44,9 +44,14 @@ export class Runtime {
         be.stateLog = (level, msg) => events.event(level, msg);
         be.rules = rules.get(p) ?? null;
         const c = conds.get(p)!;
-        be.useServerRules = p.useServers.flatMap((r) => {
+        be.useServerRules = p.useServers.flatMap((r): Backend['useServerRules'] => {
+          const cond = c.compile(r.cond)!;
+          if (r.server.includes('%[')) {
+            const name = compileRuleString(r.server, { dir: 'req', http: false, file: r.loc.file, line: r.loc.line, files, refs: [] });
+            return [{ srv: null, name, cond }];
+          }
           const srv = be.server(r.server);
-          return srv ? [{ srv, cond: c.compile(r.cond)! }] : [];
+          return srv ? [{ srv, name: null, cond }] : [];
         });
         this.backends.set(p.name, be);
       }

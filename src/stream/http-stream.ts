@@ -322,8 +322,10 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
     const rules = be.useServerRules;
     for (let i = 0; i < rules.length; i++) {
       const r = rules[i]!;
-      // A rule naming a server that is down gives way to the next ones.
-      if (r.srv.usable && r.cond.test(this)) return r.srv;
+      if (!r.cond.test(this)) continue;
+      // A rule naming a server that is down, or a dynamic name naming none, gives way to the next.
+      const srv = r.srv ?? be.server(r.name!.render(this)) ?? null;
+      if (srv !== null && srv.usable) return srv;
     }
     return null;
   }

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { registerPostCheck, registerProxyKeywords, registerSection, type KeywordContext } from './registry.js';
-import { invalidChar, proxyTypeStr, type ParserState } from './state.js';
+import { invalidChar, type ParserState } from './state.js';
 import type { SourceLoc } from './model.js';
 import { atol } from './units.js';
 
@@ -210,6 +210,8 @@ registerPostCheck((state) => {
   const sections = httpErrorsSections.get(state) ?? [];
   for (const p of [...state.defaultsSections, ...state.proxies]) {
     if (!p.errorSources.some((x) => 'section' in x)) continue;
+    // A defaults section's references are checked in the proxies that use them.
+    const report = p.kind !== 'defaults';
     const files = new Map<number, Buffer>();
     for (const src of p.errorSources) {
       if (!('section' in src)) {
@@ -218,7 +220,7 @@ registerPostCheck((state) => {
       }
       const sec = sections.find((x) => x.name === src.section);
       if (sec === undefined) {
-        state.diags.alert(`${proxyTypeStr(p)} '${p.name}': unable to find http-errors section '${src.section}' referenced by 'errorfiles'.`, src.loc, 'parsing:');
+        if (report) state.diags.alert(`proxy '${p.name}': unknown http-errors section '${src.section}' (at ${src.loc.file}:${src.loc.line}).`);
         continue;
       }
       for (const [status, data] of sec.files) if (src.codes.length === 0 || src.codes.includes(status)) files.set(status, data);

@@ -13,8 +13,8 @@ import type { ProcessContext } from './context.js';
 
 /** Where a frontend's traffic logs and events go (built by the runtime from the log module). */
 export interface TrafficLogger {
-  /** Logs one finished request (HTTP) or connection (TCP). */
-  traffic(rec: LogRecord, ctx?: SampleCtx | null): void;
+  /** Logs one finished request (HTTP) or connection (TCP), at `level` (`set-log-level`; default info). */
+  traffic(rec: LogRecord, ctx?: SampleCtx | null, level?: number): void;
   /** Lines are logged at accept (no log format set: HAProxy's "Connect from" line), not at the end. */
   readonly logsAtAccept: boolean;
   /** A connection was accepted (HAProxy's default "Connect from" line when no format is set). */

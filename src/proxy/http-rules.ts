@@ -275,7 +275,7 @@ registerPostCheck((state) => {
   for (const p of state.proxies) {
     for (const r of p.useServers) {
       if (!r.server.includes('%[') && !p.servers.some((s) => s.name === r.server)) {
-        state.diags.alert(`config : ${proxyTypeStr(p)} '${p.name}' : unable to find server '${r.server}' referenced in a 'use-server' rule.`);
+        state.diags.alert(`${proxyTypeStr(p)} '${p.name}' : unable to find server '${r.server}' referenced in a 'use-server' rule.`);
       }
     }
   }

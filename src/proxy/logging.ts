@@ -41,10 +41,10 @@ class ProxyLogger implements TrafficLogger {
     return this.fmt === undefined;
   }
 
-  traffic(rec: LogRecord, ctx: SampleCtx | null = null): void {
+  traffic(rec: LogRecord, ctx: SampleCtx | null = null, level?: number): void {
     rec.logCount = this.count++;
     if (this.fmt === undefined) return;
-    this.logger.traffic(formatLogLine(this.fmt, rec, ctx ?? undefined));
+    this.logger.traffic(formatLogLine(this.fmt, rec, ctx ?? undefined), level);
   }
 
   accepted(rec: LogRecord): void {

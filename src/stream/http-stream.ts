@@ -11,7 +11,7 @@ import { AssignResult, type Backend, type BalanceInput, type Pending, type Pendi
 import { H1BackConn, type H1BackOwner } from '../mux/h1-back.js';
 import type { H1FrontConn } from '../mux/h1-front.js';
 import { applyForwardFor } from '../http/index.js';
-import { errorReply, lastRuleIndex, runHttpRules, VerdictKind, type HttpReply, type HttpRule, type Verdict } from '../http/actions/index.js';
+import { errorReply, lastRuleIndex, runHttpRules, VerdictKind, type AnswerVerdict, type HttpReply, type HttpRule, type Verdict } from '../http/actions/index.js';
 import type { ReplyTemplate } from '../http/actions/reply.js';
 import { Txn } from './txn.js';
 import { buildHttpLogRecord, nextRequestCounter } from './log-record.js';
@@ -101,6 +101,8 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
   /** The reply a tarpit sends when its time is over (null: the proxy's error message). */
   private tarpitReply: HttpReply | null = null;
   private tarpitStatus = 500;
+  /** When the tarpit started: HAProxy logs the time held as Tw. */
+  private tHold = 0;
   /** Response body held while response rules wait for it. */
   private resBuf: Buffer[] = [];
   resBodyBytes = 0;
@@ -233,8 +235,16 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
       case VerdictKind.Answer:
         if (v.denied) this.front.fe.counters.denied++;
         else this.front.fe.counters.intercepted++;
-        if (v.errmsg === true) this.answerError(v.status, v.cause === 'P' ? Cause.Proxy : Cause.Local, Phase.Request);
-        else this.answerReply(v.reply, v.cause === 'P' ? Cause.Proxy : Cause.Local, Phase.Request, v.close);
+        if (this.bodyIncomplete()) {
+          // The rest of a body already read arrives in this same turn: answer once it is parsed,
+          // then close only if the body is still incomplete, as HAProxy (which sees its buffer).
+          this.st = St.Hold;
+          queueMicrotask(() => {
+            if (this.st === St.Hold) this.ruleAnswer(v);
+          });
+          return false;
+        }
+        this.ruleAnswer(v);
         return false;
       case VerdictKind.Tarpit: {
         // The request is held, then denied: a client that goes away meanwhile is logged "CT".
@@ -242,7 +252,9 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
         this.st = St.Hold;
         this.tarpitReply = v.errmsg === true ? null : v.reply;
         this.tarpitStatus = v.status;
-        const t = this.front.fe.config.timeouts.tarpit ?? this.be?.config.timeouts.tarpit;
+        // The timeout of the proxy whose rule tarpitted: the backend's for a backend rule.
+        const t = this.stage === Stage.BackRequest ? this.be!.config.timeouts.tarpit : this.front.fe.config.timeouts.tarpit;
+        this.tHold = Date.now();
         this.armTimer('tarpit', t);
         return false;
       }
@@ -257,6 +269,20 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
         this.answerError(500, Cause.Proxy, Phase.Request);
         return false;
     }
+  }
+
+  /** A request rule's answer: a body still incomplete then closes the connection. */
+  private ruleAnswer(v: AnswerVerdict): void {
+    const cause = v.cause === 'P' ? Cause.Proxy : Cause.Local;
+    // v.close: the action's own reason (a redirect of a request with a body always closes).
+    const close = v.close || this.bodyIncomplete();
+    if (v.errmsg === true) this.answerError(v.status, cause, Phase.Request, true, close);
+    else this.answerReply(v.reply, cause, Phase.Request, close);
+  }
+
+  private bodyIncomplete(): boolean {
+    const req = this.req;
+    return !this.reqEnded && req.bodyKind !== BodyKind.None && !(req.bodyKind === BodyKind.Length && req.contentLength === 0);
   }
 
   /** A client waiting for "100 Continue" before sending the body that rules wait for gets it now. */
@@ -303,7 +329,7 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
         return;
       case AssignResult.Queued: {
         this.st = St.Queued;
-        this.tQueued = Date.now();
+        this.tHold = Date.now();
         const t = be.config.timeouts;
         this.armTimer('queue', t.queue ?? t.connect);
         return;
@@ -838,13 +864,19 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
   }
 
   private clientAbort(): void {
+    if (this.st === St.Hold && this.timerFor === 'tarpit') {
+      // HAProxy 2.6 logs a client leaving a tarpit as the tarpit itself.
+      this.tw = Date.now() - this.tHold;
+      this.abort(Cause.Proxy, Phase.Tarpit, true);
+      return;
+    }
     if (this.srv) this.srv.counters.cliAbrt++;
     const phase =
       this.st === St.Queued ? Phase.Queue
       : this.st === St.Connecting ? Phase.Connect
       : this.st === St.WaitResponse ? Phase.Headers
       : this.st === St.Init ? Phase.Request
-      : this.st === St.Hold ? (this.timerFor === 'tarpit' ? Phase.Tarpit : Phase.Request)
+      : this.st === St.Hold ? Phase.Request
       : this.st === St.WaitResBody ? Phase.Headers
       : Phase.Data;
     this.abort(Cause.ClientAbort, phase, true);
@@ -893,17 +925,18 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
         return;
       case 'tarpit':
         if (this.st !== St.Hold) return;
+        this.tw = Date.now() - this.tHold;
         if (this.tarpitReply === null) this.answerError(this.tarpitStatus, Cause.Proxy, Phase.Tarpit);
         else this.answerReply(this.tarpitReply, Cause.Proxy, Phase.Tarpit, false);
         return;
       case 'reqbody':
         // wait-for-body: the body did not come in time.
-        if (this.st === St.Hold) this.answerError(408, Cause.ClientTimeout, Phase.Data);
+        if (this.st === St.Hold) this.answerError(408, Cause.ClientTimeout, Phase.Request, true, true);
         return;
       case 'resbody':
         if (this.st === St.WaitResBody) {
           this.closeServer = true;
-          this.answerError(504, Cause.ServerTimeout, Phase.Data);
+          this.answerError(504, Cause.ServerTimeout, Phase.Request);
         }
         return;
     }
@@ -952,7 +985,7 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
    * reply, else its errorfile, else HAProxy's page. http-after-response rules apply to it unless
    * `after` is false (they failed on the response being replaced).
    */
-  private answerError(status: number, cause: Cause, phase: Phase, after = true): void {
+  private answerError(status: number, cause: Cause, phase: Phase, after = true, close = false): void {
     // HAProxy's http_error_message: the backend's message (http-error, errorfile), then the
     // frontend's, then the default page.
     let template: ReplyTemplate | undefined;
@@ -968,9 +1001,9 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
       if (template === undefined) custom = fe.config.errorfiles.get(status);
     }
     // HAProxy's pages as bytes, for HTTP/1.1 clients; others need their connection header.
-    if (template !== undefined || (after && this.hasAfterResponseRules()) || this.req.version < 11) {
+    if (template !== undefined || (after && this.hasAfterResponseRules()) || this.req.version < 11 || close) {
       const reply = template !== undefined ? template.build(this) : errorReply(status, custom === undefined ? undefined : new Map([[status, custom]]));
-      this.answerReply(reply, cause, phase, errorPage(status).close, after);
+      this.answerReply(reply, cause, phase, errorPage(status).close || close, after);
       return;
     }
     if (custom !== undefined) {
@@ -1091,7 +1124,8 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
     const fe = this.front.fe;
     fe.counters.bin += this.bytesIn;
     fe.counters.bout += this.bytesOut;
-    if (fe.logger) fe.logger.traffic(buildHttpLogRecord(this), this);
+    // `set-log-level silent` (-1) drops the line.
+    if (fe.logger && this.logLevel !== -1) fe.logger.traffic(buildHttpLogRecord(this), this, this.logLevel);
     this.front.streamDone(this, this.closeClient);
   }
 

@@ -271,7 +271,7 @@ sideTest('wait-for-body: a body that never comes gets 408 after the time, logged
   assert.equal(f.ST, '408');
   assert.equal(f.tsc, 'cR--');
   assert.equal(f.s, '<NOSRV>');
-}, { todo: 'sluice logs cD-- (the pre-2023 HAProxy state)' });
+});
 
 // The 408 of timeout http-request leaves from the connection layer as the raw error file; this one
 // is a stream answer, so HAProxy sends it the way it sends every reply it builds.
@@ -284,7 +284,7 @@ sideTest('wait-for-body: the 408 is sent as a stream reply (lower-case names, co
   await c.write(postHead('/', 100) + 'part');
   await c.waitFor(() => false, 4000);
   assert.equal(c.text(), PAGE_408_STREAM);
-}, { todo: 'sluice sends the raw 408 page of timeout http-request (capitalised names)' });
+});
 
 sideTest('wait-for-body at-least: the proxy goes on once that much arrived, and the rest follows to the server', S, async (side, t) => {
   const c = await open(side, 'least', t);
@@ -472,7 +472,7 @@ for (const path of ['/deny', '/ret', '/redir']) {
     const [r] = c.responses();
     assert.equal(headerValue(r!.headers, 'connection'), 'close', c.text());
     assert.ok(c.ended || c.closed, 'the proxy closed the connection');
-  }, path === '/redir' ? {} : { todo: 'sluice keeps the connection and drains the body' });
+  });
 }
 
 sideTest('an answer from "deny" after a complete body keeps the connection', S, async (side, t) => {
@@ -500,7 +500,7 @@ sideTest('http-response wait-for-body: a body that never comes gets 504 after th
   const f = fields(HTTPLOG, await lineFor(side.proc, cp, 3000, mark));
   assert.equal(f.ST, '504');
   assert.equal(f.tsc, 'sR--');
-}, { todo: 'sluice logs sD--' });
+});
 
 sideTest('http-response deny: 502 to the client, and the server connection is not used again', S, async (side, t) => {
   const c = await open(side, 'resp', t);

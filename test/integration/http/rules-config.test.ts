@@ -121,19 +121,16 @@ const CASES: Case[] = [
     name: 'use-server naming an unknown server',
     config: cfg('', '    use-server nosuch if TRUE\n'),
     expect: /^backend 'be' : unable to find server 'nosuch' referenced in a 'use-server' rule\.$/,
-    todo: 'sluice prints "config : config : backend ..." (the context twice)',
   },
   {
     name: 'errorfiles naming an unknown http-errors section',
     config: cfg('    errorfiles nosuch\n'),
     expect: /^proxy 'fe': unknown http-errors section 'nosuch' \(at CFG:9\)\.$/,
-    todo: "sluice words it \"parsing [CFG:9]: frontend 'fe': unable to find http-errors section 'nosuch' referenced by 'errorfiles'.\"",
   },
   {
     name: 'errorfiles in defaults naming an unknown http-errors section: one alert per proxy using it',
     config: HEAD.replace('frontend fe', '    errorfiles nosuch\nfrontend fe') + TAIL,
     expect: /^proxy 'be': unknown http-errors section 'nosuch' \(at CFG:6\)\.$/,
-    todo: 'sluice words it otherwise and adds an alert for the defaults section itself',
   },
   {
     name: 'http-request deny errorfiles naming an unknown http-errors section',

@@ -457,6 +457,26 @@ registerSimple('req.body', SmpT.Bin, (ctx, smp) => {
   smp.type = SmpT.Bin;
   return true;
 });
+registerSimple('res.body', SmpT.Bin, (ctx, smp) => {
+  if (!ctx.res || ctx.resBody === undefined) return false;
+  const b = ctx.resBody();
+  if (b === null) return false;
+  smp.setStr(b);
+  smp.type = SmpT.Bin;
+  return true;
+});
+registerSimple('res.body_len', SmpT.Sint, (ctx, smp) => {
+  if (!ctx.res) return false;
+  smp.setInt(ctx.resBody?.()?.length ?? 0);
+  return true;
+});
+registerSimple('res.body_size', SmpT.Sint, (ctx, smp) => {
+  const res = ctx.res;
+  if (!res) return false;
+  const held = ctx.resBody?.()?.length ?? 0;
+  smp.setInt(res.contentLength >= 0 ? Math.max(res.contentLength, held) : held);
+  return true;
+});
 registerSimple('req.body_size', SmpT.Sint, (ctx, smp) => {
   const req = ctx.req;
   if (!req) return false;

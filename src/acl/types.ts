@@ -55,6 +55,8 @@ export interface SampleCtx {
    * it after wait-for-body), or null when none is held. Optional: contexts without a body omit it.
    */
   reqBody?(): string | null;
+  /** The same for the response body held while response rules wait for it. */
+  resBody?(): string | null;
   /** Current connections of a frontend ("" = this one). */
   feConn(frontend: string): number;
   /** Current connections of a backend ("" = the current one). */

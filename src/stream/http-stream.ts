@@ -166,6 +166,13 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
     return this.reqBuf[0]!.toString('latin1');
   }
 
+  /** The response body held while response rules wait for it. */
+  resBody(): string | null {
+    if (this.resBuf.length === 0) return null;
+    if (this.resBuf.length > 1) this.resBuf = [Buffer.concat(this.resBuf)];
+    return this.resBuf[0]!.toString('latin1');
+  }
+
   get reqComplete(): boolean {
     return this.reqEnded;
   }

@@ -371,14 +371,14 @@ sideTest('wait-for-body: a condition on req.body sees the body sent after a paus
   await c.write(BODY20);
   await c.waitFor(untilResponses(1));
   assert.equal(c.responses()[0]?.body.toString(), 'found', c.text());
-}, { todo: 'sluice lacks the req.body, res.body_len and res.body_size fetches: the configuration is refused' });
+});
 
 sideTest('req.body_size is the announced Content-Length, with or without the body', fetches, async (side, t) => {
   const c = await open(side, 'reqbody', t);
   await c.write(postHead('/', 20) + 'nothing to find here');
   await c.waitFor(untilResponses(1));
   assert.equal(c.responses()[0]?.body.toString(), 'not found, size 20', c.text());
-}, { todo: 'sluice lacks the req.body, res.body_len and res.body_size fetches: the configuration is refused' });
+});
 
 sideTest('http-response wait-for-body: rules see the body the server sent late; the client gets all of it', fetches, async (side, t) => {
   const c = await open(side, 'resp', t);
@@ -390,7 +390,7 @@ sideTest('http-response wait-for-body: rules see the body the server sent late; 
   assert.equal(headerValue(r.headers, 'x-res-len'), String(BODY30.length), 'res.body_len: all of the body arrived');
   assert.equal(headerValue(r.headers, 'x-big'), 'yes');
   assert.equal(r.body.toString(), BODY30);
-}, { todo: 'sluice lacks the req.body, res.body_len and res.body_size fetches: the configuration is refused' });
+});
 
 sideTest('http-response wait-for-body on a chunked body sent late: res.body_size counts all of it', fetches, async (side, t) => {
   const c = await open(side, 'resp', t);
@@ -401,7 +401,7 @@ sideTest('http-response wait-for-body on a chunked body sent late: res.body_size
   assert.equal(headerValue(r.headers, 'x-res-size'), String(BODY30.length));
   assert.equal(headerValue(r.headers, 'x-big'), 'yes');
   assert.equal(r.body.toString(), BODY30);
-}, { todo: 'sluice lacks the req.body, res.body_len and res.body_size fetches: the configuration is refused' });
+});
 
 sideTest('without wait-for-body, a response rule sees only what arrived with the head', fetches, async (side, t) => {
   const c = await open(side, 'resp', t);
@@ -411,7 +411,7 @@ sideTest('without wait-for-body, a response rule sees only what arrived with the
   assert.equal(r?.status, 200);
   assert.match(r.body.toString(), /^conn \d+$/);
   assert.equal(headerValue(r.headers, 'x-big'), undefined);
-}, { todo: 'sluice lacks the req.body, res.body_len and res.body_size fetches: the configuration is refused' });
+});
 
 /**
  * Sends `path` as a POST whose 60-byte body carries a complete request after 5 bytes, in two

@@ -449,22 +449,15 @@ registerSimple('req.body_len', SmpT.Sint, (ctx, smp) => {
   smp.setInt(ctx.reqBodyBytes);
   return true;
 });
-registerSimple('req.body', SmpT.Bin, (ctx, smp) => {
-  if (!ctx.req || ctx.reqBody === undefined) return false;
-  const b = ctx.reqBody();
-  if (b === null) return false;
+/** A held body as a binary sample; no sample when none is held. */
+function bodySample(b: string | null | undefined, smp: Sample): boolean {
+  if (b === null || b === undefined) return false;
   smp.setStr(b);
   smp.type = SmpT.Bin;
   return true;
-});
-registerSimple('res.body', SmpT.Bin, (ctx, smp) => {
-  if (!ctx.res || ctx.resBody === undefined) return false;
-  const b = ctx.resBody();
-  if (b === null) return false;
-  smp.setStr(b);
-  smp.type = SmpT.Bin;
-  return true;
-});
+}
+registerSimple('req.body', SmpT.Bin, (ctx, smp) => ctx.req !== null && bodySample(ctx.reqBody?.(), smp));
+registerSimple('res.body', SmpT.Bin, (ctx, smp) => ctx.res !== null && bodySample(ctx.resBody?.(), smp));
 registerSimple('res.body_len', SmpT.Sint, (ctx, smp) => {
   if (!ctx.res) return false;
   smp.setInt(ctx.resBody?.()?.length ?? 0);

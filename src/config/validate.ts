@@ -152,8 +152,8 @@ function dropHttpOnly(state: ParserState, p: ProxyDraft): void {
   ] as const;
   for (const [kw, field] of lists) {
     if (p[field].length > 0 || (p.from?.[field].length ?? 0) > 0) {
+      // The model leaves them out (finalize.ts), inherited ones included.
       diags.warning(`'${kw}' rules ignored for ${who} as they require HTTP mode.`);
-      p[field] = [];
     }
   }
   if (p.options.forwardfor) {

@@ -3,14 +3,20 @@
 // userlists named by http_auth fetches met while parsing, to check them once every section
 // is read (userlists may come after the proxies that use them).
 
-import { registerAclLineChecker, registerConditionChecker, type ConditionSpec, type ProxyConfig } from '../config/index.js';
+import { registerAclLineChecker, registerConditionChecker, type AclDef, type ConditionSpec, type ProxyConfig } from '../config/index.js';
 import type { ParserState } from '../config/state.js';
-import { AclError, aclErrorText, compileAcls, compileCondition, type AclTable, type Condition } from '../acl/index.js';
+import { AclError, aclErrorText, compileAcls, compileCondition, type AclTable, type Condition, type FileCache } from '../acl/index.js';
 import { takeUserlistRefs, type UserlistRef } from '../http/actions/index.js';
 
-/** The ACL table of a proxy as declared so far (`acls` in declaration order). */
-function tableOf(acls: ReadonlyArray<{ name: string; args: string[]; loc: { file: string; line: number } }>): AclTable {
-  return compileAcls(acls.map((a) => ({ name: a.name, args: a.args, file: a.loc.file, line: a.loc.line })));
+/**
+ * The ACL table of a section as declared so far (`acls` in declaration order), compiled for one
+ * direction: response rules ('res') read the response.
+ */
+export function tableOf(acls: readonly AclDef[], dir: 'req' | 'res' = 'req', files?: FileCache): AclTable {
+  return compileAcls(
+    acls.map((a) => ({ name: a.name, args: a.args, file: a.loc.file, line: a.loc.line })),
+    { dir, files },
+  );
 }
 
 /** Userlist references met while parsing one configuration, with the proxy that holds them. */

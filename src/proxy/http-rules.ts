@@ -16,14 +16,13 @@ import {
   type SourceLoc,
   type UserlistConfig,
 } from '../config/index.js';
-import type { ProxyDraft } from '../config/state.js';
-import { keepUserlistRefs, takePendingRefs } from './conditions.js';
+import { keepUserlistRefs, tableOf, takePendingRefs } from './conditions.js';
 import { proxyTypeStr } from '../config/state.js';
 import { acceptCondition } from '../config/proxy-keywords.js';
 import { getLogFormatChecker, suggest } from '../config/registry.js';
 import { conditionFrom } from '../config/state.js';
 import { HTTP_ACTIONS_KNOWN } from '../config/known-keywords.js';
-import { compileAcls, type AclTable, type FileCache } from '../acl/index.js';
+import type { AclTable, FileCache } from '../acl/index.js';
 import {
   checkUserlistHeader,
   compileHttpRule,
@@ -41,13 +40,6 @@ import {
 } from '../http/actions/index.js';
 import { parseReply, ReplyError, type ReplyTemplate } from '../http/actions/reply.js';
 
-/** The ACLs of a section compiled for one direction (response rules read the response). */
-function tableOf(acls: readonly AclDef[], dir: RuleDir, files?: FileCache): AclTable {
-  return compileAcls(
-    acls.map((a) => ({ name: a.name, args: a.args, file: a.loc.file, line: a.loc.line })),
-    { dir: dir === 'request' ? 'req' : 'res', files },
-  );
-}
 
 const LISTS: Record<RuleDir, 'httpRequestRules' | 'httpResponseRules' | 'httpAfterResponseRules'> = {
   request: 'httpRequestRules',
@@ -71,13 +63,13 @@ function parseRule(dir: RuleDir, ctx: ProxyContext): void {
     return;
   }
   const last = list[list.length - 1];
-  if (last !== undefined && lastIsFinal(dir, last, proxy)) {
+  if (last !== undefined && finalSpecs.has(last)) {
     report.warning(`previous '${kw}' action is final and has no condition attached, further entries are NOOP.`, 'parsing:');
   }
   const spec: HttpRuleSpec = { words, loc: ctx.loc, acls: proxy.acls };
   const tune = state.global.tune;
   const where = ruleWhere(ctx.loc, proxy.name, proxy.fe, proxy.errorfiles, tune.bufsize, Math.min(tune.maxrewrite, tune.bufsize >> 1));
-  where.acls = tableOf(proxy.acls, dir);
+  where.acls = tableOf(proxy.acls, sampleDir(dir));
   where.declareCapture = (len) => {
     spec.captureSlot = proxy.reqCaptures.length;
     proxy.reqCaptures.push({ len });
@@ -103,22 +95,17 @@ function parseRule(dir: RuleDir, ctx: ProxyContext): void {
     report.warning("a 'http-request' rule placed after a 'use_backend' rule will still be processed before.");
   }
   keepUserlistRefs(state, [...rule.userlistRefs], proxy.name, rule.refWhere);
+  if (rule.final && rule.cond === null) finalSpecs.add(spec);
   list.push(spec);
 }
 
-/** Final rules are recognised by compiling them again; only for the warning, at load time. */
-function lastIsFinal(dir: RuleDir, spec: HttpRuleSpec, proxy: ProxyDraft): boolean {
-  const cond = spec.words.findIndex((w) => w === 'if' || w === 'unless');
-  if (cond >= 0) return false;
-  try {
-    const r = compileHttpRule(dir, spec.words, { file: spec.loc.file, line: spec.loc.line, proxyName: proxy.name, frontend: proxy.fe, errorfiles: proxy.errorfiles, declareCapture: () => 0 });
-    takeUserlistRefs();
-    return r.final;
-  } catch {
-    takeUserlistRefs();
-    return false;
-  }
+/** Direction of the samples a rule list reads. */
+function sampleDir(dir: RuleDir): 'req' | 'res' {
+  return dir === 'request' ? 'req' : 'res';
 }
+
+/** Rules that end their list (no condition, final action), for the warning on the next line. */
+const finalSpecs = new WeakSet<HttpRuleSpec>();
 
 function baseName(word: string): string {
   const p = word.indexOf('(');
@@ -301,7 +288,7 @@ export class ProxyHttpRules {
         if (id === undefined) tableIds.set(s.acls, (id = tableIds.size));
         const key = `${id}:${dir}`;
         let t = tables.get(key);
-        if (t === undefined) tables.set(key, (t = tableOf(s.acls, dir, files)));
+        if (t === undefined) tables.set(key, (t = tableOf(s.acls, sampleDir(dir), files)));
         const where = ruleWhere(s.loc, p.name, fe, p.errorfiles, bufsize, maxrewrite);
         where.acls = t;
         where.files = files;

@@ -997,19 +997,21 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
     // frontend's, then the default page.
     let template: ReplyTemplate | undefined;
     let custom: Buffer | undefined;
+    // The errorfiles of the proxy whose message is used.
+    let files: ReadonlyMap<number, Buffer> | undefined;
     const be = this.be;
     const fe = this.front.fe;
     if (be !== null) {
       template = be.rules?.errors.get(status);
-      if (template === undefined) custom = be.config.errorfiles.get(status);
+      if (template === undefined && (custom = be.config.errorfiles.get(status)) !== undefined) files = be.config.errorfiles;
     }
     if (template === undefined && custom === undefined) {
       template = fe.rules?.errors.get(status);
-      if (template === undefined) custom = fe.config.errorfiles.get(status);
+      if (template === undefined && (custom = fe.config.errorfiles.get(status)) !== undefined) files = fe.config.errorfiles;
     }
     // HAProxy's pages as bytes, for HTTP/1.1 clients; others need their connection header.
     if (template !== undefined || (after && this.hasAfterResponseRules()) || this.req.version < 11 || close) {
-      const reply = template !== undefined ? template.build(this) : errorReply(status, custom === undefined ? undefined : new Map([[status, custom]]));
+      const reply = template !== undefined ? template.build(this) : errorReply(status, files);
       this.answerReply(reply, cause, phase, errorPage(status).close || close, after);
       return;
     }

@@ -3,8 +3,18 @@
 // server's pool, and any byte or close from the server retires it.
 
 import * as net from 'node:net';
-import type { HtxHeaders, HtxRequest, HtxResponse } from '../htx/index.js';
-import { H1ErrorKind, H1Parser, type H1Limits, type H1ParserEvents } from '../proto/h1/index.js';
+import { BodyKind, type HtxHeaders, type HtxRequest, type HtxResponse } from '../htx/index.js';
+import {
+  chunkEnd,
+  chunkHeader,
+  H1ErrorKind,
+  H1Parser,
+  lastChunk,
+  serializeRequestHead,
+  type H1Hop,
+  type H1Limits,
+  type H1ParserEvents,
+} from '../proto/h1/index.js';
 import type { Server } from '../backend/index.js';
 
 /** What a Stream implements to receive a server connection's events. */
@@ -46,6 +56,8 @@ export class H1BackConn implements H1ParserEvents {
   /** Position in the pool's idle list, -1 when not idle. */
   idleIndex = -1;
   onIdleClose: ((c: H1BackConn) => void) | null = null;
+  /** Framing of the request body being sent. */
+  private reqFraming: BodyKind = BodyKind.None;
 
   constructor(
     readonly socket: net.Socket,
@@ -94,6 +106,40 @@ export class H1BackConn implements H1ParserEvents {
     }
     this.parser.reset();
     this.parser.requestMethod = method;
+  }
+
+  /**
+   * Sends the request head with `hop`'s framing, then the body received so far (and its end when
+   * `ended`), in one system call. Returns false when the socket's buffer is full.
+   */
+  sendRequest(req: HtxRequest, hop: H1Hop, body: readonly Buffer[], ended: boolean, trailers: HtxHeaders | undefined): boolean {
+    this.reqFraming = hop.framing;
+    const sock = this.socket;
+    const head = serializeRequestHead(req, hop);
+    if (body.length === 0 && !(ended && hop.framing === BodyKind.Chunked)) return sock.write(head, 'latin1');
+    sock.cork();
+    let ok = sock.write(head, 'latin1');
+    for (const b of body) ok = this.sendData(b) && ok;
+    if (ended) this.sendEnd(trailers);
+    sock.uncork();
+    return ok;
+  }
+
+  /** Request body bytes, framed as the head announced. */
+  sendData(b: Buffer): boolean {
+    const sock = this.socket;
+    if (this.reqFraming !== BodyKind.Chunked) return sock.write(b);
+    sock.cork();
+    sock.write(chunkHeader(b.length), 'latin1');
+    sock.write(b);
+    const ok = sock.write(chunkEnd());
+    sock.uncork();
+    return ok;
+  }
+
+  /** The end of the request body (the last chunk and trailers when chunked). */
+  sendEnd(trailers: HtxHeaders | undefined): void {
+    if (this.reqFraming === BodyKind.Chunked) this.socket.write(lastChunk(trailers));
   }
 
   /** Detaches the Stream (response complete or abandoned). */

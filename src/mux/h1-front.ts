@@ -3,19 +3,35 @@
 // response is complete, so responses always go out in order.
 
 import type * as net from 'node:net';
-import type { HtxHeaders, HtxRequest, HtxResponse } from '../htx/index.js';
-import { H1ErrorKind, H1Parser, H1State, type H1ParserEvents } from '../proto/h1/index.js';
+import { BodyKind, type HtxHeaders, type HtxRequest, type HtxResponse } from '../htx/index.js';
+import {
+  chunkEnd,
+  chunkHeader,
+  H1ErrorKind,
+  H1Parser,
+  H1State,
+  lastChunk,
+  serializeResponseHead,
+  type H1Hop,
+  type H1ParserEvents,
+} from '../proto/h1/index.js';
 import { newTimer, wheel, type Timer } from '../core/timer.js';
-import { Cause, errorPage, Phase } from '../core/errors.js';
+import { Cause, errorPage, Phase, termState } from '../core/errors.js';
 import type { Frontend, FrontConn } from '../proxy/frontend.js';
 import { HttpStream } from '../stream/http-stream.js';
-import { connLogRecord } from '../stream/log-record.js';
+import { buildHttpLogRecord, connLogRecord } from '../stream/log-record.js';
 import type { H1BackConn } from './h1-back.js';
 import type { SampleValue } from '../acl/index.js';
+import type { ClientSide } from '../stream/sides.js';
 
 const EMPTY = Buffer.alloc(0);
 
-export class H1FrontConn implements FrontConn, H1ParserEvents {
+/** Body pieces up to this size are copied next to their head rather than written apart. */
+const COALESCE_MAX = 8192;
+
+const CONTINUE_100 = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+
+export class H1FrontConn implements FrontConn, H1ParserEvents, ClientSide {
   readonly parser: H1Parser;
   stream: HttpStream | null = null;
   /** Requests started on this connection. */
@@ -50,7 +66,12 @@ export class H1FrontConn implements FrontConn, H1ParserEvents {
   sessVars: Map<string, SampleValue> | null = null;
   /** Server connection kept for this client alone (http-reuse never). */
   privateConn: H1BackConn | null = null;
-  /** Bytes received on this connection not yet accounted to a stream (for %U). */
+  /** Bytes written for the current request's response (%B). */
+  bytesOut = 0;
+  /** Framing of the current response on this connection. */
+  private resFraming: BodyKind = BodyKind.None;
+  /** The response head, held until the body bytes of the same server read join it. */
+  private pendingHead: string | null = null;
 
   constructor(
     readonly fe: Frontend,
@@ -192,6 +213,9 @@ export class H1FrontConn implements FrontConn, H1ParserEvents {
     this.fe.counters.reqTot++;
     this.fe.ctx.counters.cumReq++;
     if (this.reqStart === 0) this.reqStart = Date.now();
+    this.bytesOut = 0;
+    this.resFraming = BodyKind.None;
+    this.pendingHead = null;
     const s = new HttpStream(this, req);
     this.stream = s;
     this.disarm();
@@ -234,6 +258,102 @@ export class H1FrontConn implements FrontConn, H1ParserEvents {
   }
 
   // ---- called by the stream ----
+
+  get headBytes(): number {
+    return this.parser.headBytes;
+  }
+
+  sendInterim(res: HtxResponse): void {
+    // HTTP/1.0 clients do not know interim responses.
+    if (this.stream === null || this.stream.req.version < 11) return;
+    if (res.status === 100 && res.headers.length === 0) {
+      this.bytesOut += CONTINUE_100.length;
+      this.write(CONTINUE_100);
+      return;
+    }
+    const head = serializeResponseHead(res, { close: false, keepAlive: false, framing: BodyKind.None, contentLength: -1 });
+    this.bytesOut += head.length;
+    this.write(head);
+  }
+
+  sendHead(res: HtxResponse, close: boolean): boolean {
+    const clientV = this.stream!.req.version;
+    let framing = res.bodyKind;
+    if (framing === BodyKind.UntilClose) close = true;
+    if (framing === BodyKind.Chunked && clientV < 11) {
+      // An HTTP/1.0 client cannot read chunks: send the payload raw and close to delimit it.
+      framing = BodyKind.UntilClose;
+      close = true;
+    }
+    if (this.fe.ctx.stopping || this.closeAfter) close = true;
+    this.resFraming = framing;
+    const hop: H1Hop = {
+      close: close && framing !== BodyKind.Tunnel,
+      keepAlive: !close && clientV < 11,
+      framing,
+      contentLength: res.contentLength,
+    };
+    const head = serializeResponseHead(res, hop);
+    this.bytesOut += head.length;
+    if (framing === BodyKind.Tunnel) {
+      this.write(head);
+      this.startTunnel();
+    } else {
+      // The head waits for the body bytes of the same read, to leave with them in one write.
+      this.pendingHead = head;
+    }
+    return close;
+  }
+
+  sendData(data: Buffer): boolean {
+    const n = data.length;
+    this.bytesOut += n;
+    const chunked = this.resFraming === BodyKind.Chunked;
+    const head = this.pendingHead;
+    if (head === null && !chunked) return this.write(data);
+    this.pendingHead = null;
+    let prefix = head === null ? '' : head;
+    if (chunked) prefix += chunkHeader(n);
+    if (n <= COALESCE_MAX) {
+      // Small payload: head, chunk framing and data in one buffer, one write, one system call.
+      const suffix = chunked ? 2 : 0;
+      const buf = Buffer.allocUnsafe(prefix.length + n + suffix);
+      const at = prefix.length > 0 ? buf.write(prefix, 0, 'latin1') : 0;
+      data.copy(buf, at);
+      if (chunked) {
+        buf[at + n] = 13;
+        buf[at + n + 1] = 10;
+      }
+      return this.write(buf);
+    }
+    // Large payload: not worth a copy; the socket gathers the parts in one writev.
+    this.socket.cork();
+    if (prefix.length > 0) this.write(prefix);
+    let ok = this.write(data);
+    if (chunked) ok = this.write(chunkEnd());
+    this.socket.uncork();
+    return ok;
+  }
+
+  sendEnd(trailers: HtxHeaders | undefined): void {
+    this.flush();
+    if (this.resFraming !== BodyKind.Chunked) return;
+    const last = lastChunk(trailers);
+    this.bytesOut += last.length;
+    this.write(last);
+  }
+
+  flush(): void {
+    const head = this.pendingHead;
+    if (head === null) return;
+    this.pendingHead = null;
+    if (!this.write(head)) this.stream?.onClientFull();
+  }
+
+  sendLocal(raw: Buffer): void {
+    this.bytesOut += raw.length;
+    this.write(raw);
+  }
 
   /** Writes to the client; returns false when the socket buffer is full (wait for drain). */
   write(data: Buffer | string): boolean {
@@ -342,7 +462,12 @@ export class H1FrontConn implements FrontConn, H1ParserEvents {
 
   /** Logs a request that never became a stream (bad request, timeout, abort). */
   private logBadRequest(status: number, cause: Cause, phase: Phase): void {
-    HttpStream.logWithoutStream(this, status, cause, phase);
+    const fe = this.fe;
+    if (status >= 400) fe.counters.hrsp[Math.floor(status / 100) - 1]!++;
+    if (!fe.logger) return;
+    // dontlognull: a connection that never sent a byte is not logged.
+    if (fe.config.options.dontlognull && this.reqCount === 0 && !this.parser.inMessage) return;
+    fe.logger.traffic(buildHttpLogRecord(null, this, status, termState(cause, phase)));
   }
 }
 

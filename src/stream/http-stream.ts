@@ -4,12 +4,12 @@
 // path that records the termination state, updates counters and logs.
 
 import { BodyKind, headerGet, type HtxHeaders, type HtxRequest, type HtxResponse } from '../htx/index.js';
-import { chunkEnd, chunkHeader, H1ErrorKind, lastChunk, serializeRequestHead, serializeResponseHead, type H1Hop } from '../proto/h1/index.js';
-import { Cause, errorPage, Phase, termState } from '../core/errors.js';
+import { H1ErrorKind, serializeResponseHead, type H1Hop } from '../proto/h1/index.js';
+import { Cause, errorPage, Phase } from '../core/errors.js';
 import { wheel, type Timer } from '../core/timer.js';
 import { AssignResult, type Backend, type BalanceInput, type Pending, type PendingQueue, type Server } from '../backend/index.js';
 import { H1BackConn, type H1BackOwner } from '../mux/h1-back.js';
-import type { H1FrontConn } from '../mux/h1-front.js';
+import type { ClientSide } from './sides.js';
 import { applyForwardFor } from '../http/index.js';
 import { errorReply, lastRuleIndex, runHttpRules, VerdictKind, type AnswerVerdict, type HttpReply, type HttpRule, type Verdict } from '../http/actions/index.js';
 import type { ReplyTemplate } from '../http/actions/reply.js';
@@ -45,12 +45,11 @@ const enum Stage {
 
 type TimerFor = 'queue' | 'connect' | 'server' | 'retry' | 'tunnel' | 'tarpit' | 'reqbody' | 'resbody' | 'none';
 
+const CONTINUE: HtxResponse = { status: 100, reason: 'Continue', version: 11, headers: [], bodyKind: BodyKind.None, contentLength: -1, wantClose: false };
+
 function isWebsocketUpgrade(req: HtxRequest): boolean {
   return req.upgrade.length === 9 && req.upgrade.toLowerCase() === 'websocket';
 }
-
-/** Body pieces up to this size are copied next to their head rather than written apart. */
-const COALESCE_MAX = 8192;
 
 /** Methods a reused connection's silent close may be retried with on a fresh connection. */
 function isSafeMethod(m: string): boolean {
@@ -73,12 +72,11 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
   reqEnded = false;
   private reqTrailers: HtxHeaders | undefined;
   private reqHeadSent = false;
-  /** Framing of the request body on the server hop, and of the response on the client hop. */
+  /** Framing of the request body on the server hop. */
   private reqFraming: BodyKind = BodyKind.None;
-  private resFraming: BodyKind = BodyKind.None;
   private resTrailers: HtxHeaders | undefined;
-  /** The response head, held until the body bytes of the same server read join it. */
-  private pendingHead: string | null = null;
+  /** The response became a tunnel (101, CONNECT). */
+  private tunnel = false;
   /** Close the client connection after this response. */
   closeClient = false;
   /** Close the server connection after this response. */
@@ -112,7 +110,6 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
   phase: Phase = Phase.None;
   status = -1;
   bytesIn = 0;
-  bytesOut = 0;
   readonly tStart: number;
   /** %rt: the request counter, taken when the stream starts. */
   readonly reqId = nextRequestCounter();
@@ -134,7 +131,7 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
   qSince = 0;
 
   constructor(
-    readonly front: H1FrontConn,
+    readonly front: ClientSide,
     readonly req: HtxRequest,
   ) {
     super();
@@ -148,7 +145,7 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
   start(): void {
     const fe = this.front.fe;
     const req = this.req;
-    this.bytesIn += this.front.parser.headBytes;
+    this.bytesIn += this.front.headBytes;
     if (isWebsocketUpgrade(req) && headerGet(req.headers, 'sec-websocket-key') === undefined) {
       // As HAProxy: a WebSocket handshake without its key is not forwarded.
       fe.counters.ereq++;
@@ -300,9 +297,7 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
     for (let i = 0; i < h.length; i += 2) {
       if (h[i]!.length === 6 && h[i]!.toLowerCase() === 'expect' && h[i + 1]!.toLowerCase() === '100-continue') {
         h.splice(i, 2);
-        const line = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
-        this.bytesOut += line.length;
-        this.front.write(line);
+        this.front.sendInterim(CONTINUE);
         return;
       }
     }
@@ -440,40 +435,11 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
       framing: this.reqFraming,
       contentLength: this.req.contentLength,
     };
-    const sock = conn.socket;
-    const head = serializeRequestHead(this.req, hop);
     this.reqHeadSent = true;
-    let ok: boolean;
-    if (this.reqBuf.length === 0 && !(this.reqEnded && this.reqFraming === BodyKind.Chunked)) {
-      ok = sock.write(head, 'latin1');
-    } else {
-      // The head and the body received so far leave in one system call.
-      sock.cork();
-      ok = sock.write(head, 'latin1');
-      for (const b of this.reqBuf) ok = this.writeReqBody(b) && ok;
-      if (this.reqEnded) this.writeReqEnd();
-      sock.uncork();
-    }
+    const ok = conn.sendRequest(this.req, hop, this.reqBuf, this.reqEnded, this.reqTrailers);
     if (!this.reqKeptWhole || this.reqBufBytes > this.front.fe.ctx.bufsize) this.dropKeptRequest();
     this.armTimer('server', this.be!.config.timeouts.server);
     if (ok) this.front.resumeReading();
-  }
-
-  private writeReqBody(b: Buffer): boolean {
-    const sock = this.conn!.socket;
-    if (this.reqFraming === BodyKind.Chunked) {
-      sock.cork();
-      sock.write(chunkHeader(b.length), 'latin1');
-      sock.write(b);
-      const ok = sock.write(chunkEnd());
-      sock.uncork();
-      return ok;
-    }
-    return sock.write(b);
-  }
-
-  private writeReqEnd(): void {
-    if (this.reqFraming === BodyKind.Chunked) this.conn!.socket.write(lastChunk(this.reqTrailers));
   }
 
   onRequestData(data: Buffer): void {
@@ -492,7 +458,7 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
         this.reqBufBytes += data.length;
         if (this.reqBufBytes > bufsize) this.dropKeptRequest();
       }
-      if (!this.writeReqBody(data)) this.front.pauseReading();
+      if (!this.conn!.sendData(data)) this.front.pauseReading();
       return;
     }
     // Not connected yet: everything must be kept to be sent; beyond a buffer, TCP holds the rest.
@@ -515,7 +481,7 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
 
   onRequestEnd(): void {
     this.reqEnded = true;
-    if (this.reqHeadSent && (this.st === St.WaitResponse || this.st === St.Response)) this.writeReqEnd();
+    if (this.reqHeadSent && (this.st === St.WaitResponse || this.st === St.Response)) this.conn!.sendEnd(this.reqTrailers);
     if (this.st === St.Done) return;
     // While waiting for the server the client owes nothing: only the server timeout runs.
     if (this.st !== St.Response) this.front.disarm();
@@ -537,14 +503,9 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
 
   onServerResponse(res: HtxResponse): void {
     if (this.st !== St.WaitResponse) return;
-    const front = this.front;
     if (res.status < 200 && res.bodyKind !== BodyKind.Tunnel) {
-      // Interim responses (100 Continue, 103) go to HTTP/1.1 clients as they come.
-      if (this.req.version >= 11) {
-        const head = serializeResponseHead(res, { close: false, keepAlive: false, framing: BodyKind.None, contentLength: -1 });
-        this.bytesOut += head.length;
-        front.write(head);
-      }
+      // Interim responses (100 Continue, 103) go to the client as they come.
+      this.front.sendInterim(res);
       return;
     }
     if (res.status === 101 && isWebsocketUpgrade(this.req) && headerGet(res.headers, 'sec-websocket-accept') === undefined) {
@@ -642,7 +603,6 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
   /** The response head, after every rule, to the client. */
   private sendResponseHead(): void {
     const res = this.res!;
-    const front = this.front;
     if (!this.afterResponseRules(res)) {
       this.closeServer = true;
       this.res = null;
@@ -652,49 +612,20 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
     if (this.timerFor === 'resbody') this.armTimer('server', this.be!.config.timeouts.server);
     this.status = res.status;
     this.countStatus(res.status);
-    const clientV = this.req.version;
-    let framing = res.bodyKind;
-    if (framing === BodyKind.UntilClose) this.closeClient = true;
-    if (framing === BodyKind.Chunked && clientV < 11) {
-      // An HTTP/1.0 client cannot read chunks: send the payload raw and close to delimit it.
-      framing = BodyKind.UntilClose;
-      this.closeClient = true;
-    }
-    if (front.fe.ctx.stopping || front.closeAfter) this.closeClient = true;
-    this.resFraming = framing;
-    const hop: H1Hop = {
-      close: this.closeClient && framing !== BodyKind.Tunnel,
-      keepAlive: !this.closeClient && clientV < 11,
-      framing,
-      contentLength: res.contentLength,
-    };
-    const head = serializeResponseHead(res, hop);
-    this.bytesOut += head.length;
-    if (framing === BodyKind.Tunnel) {
-      front.write(head);
+    this.closeClient = this.front.sendHead(res, this.closeClient);
+    if (res.bodyKind === BodyKind.Tunnel) {
       this.st = St.Tunnel;
-      front.startTunnel();
+      this.tunnel = true;
       this.armTimer('tunnel', this.tunnelTimeout());
       return;
     }
     this.st = St.Response;
-    // The head waits for the body bytes of the same read, to leave with them in one write.
-    this.pendingHead = head;
   }
 
-  /** Writes the response head still waiting, if any (end of a server read, end of stream). */
-  private flushHead(): void {
-    const head = this.pendingHead;
-    if (head === null) return;
-    this.pendingHead = null;
-    this.afterClientWrite(this.front.write(head));
-  }
-
-  private afterClientWrite(ok: boolean): void {
-    if (!ok) {
-      this.conn?.socket.pause();
-      this.front.armClient();
-    }
+  /** The client's buffer is full: the server waits until it drains. */
+  onClientFull(): void {
+    this.conn?.socket.pause();
+    this.front.armClient();
   }
 
   onServerData(data: Buffer): void {
@@ -711,40 +642,9 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
 
   private forwardServerData(data: Buffer): void {
     const n = data.length;
-    this.bytesOut += n;
     this.srv!.counters.bout += n;
-    const front = this.front;
-    if (this.st === St.Tunnel) {
-      this.afterClientWrite(front.write(data));
-      this.armTimer('tunnel', this.tunnelTimeout());
-      return;
-    }
-    this.armTimer('server', this.be!.config.timeouts.server);
-    const chunked = this.resFraming === BodyKind.Chunked;
-    const head = this.pendingHead;
-    this.pendingHead = null;
-    let prefix = head === null ? '' : head;
-    if (chunked) prefix += chunkHeader(n);
-    if (n <= COALESCE_MAX) {
-      // Small payload: head, chunk framing and data in one buffer, one write, one system call.
-      const suffix = chunked ? 2 : 0;
-      const buf = Buffer.allocUnsafe(prefix.length + n + suffix);
-      const at = prefix.length > 0 ? buf.write(prefix, 0, 'latin1') : 0;
-      data.copy(buf, at);
-      if (chunked) {
-        buf[at + n] = 13;
-        buf[at + n + 1] = 10;
-      }
-      this.afterClientWrite(front.write(buf));
-      return;
-    }
-    // Large payload: not worth a copy; the socket gathers the parts in one writev.
-    front.socket.cork();
-    if (prefix.length > 0) front.write(prefix);
-    let ok = front.write(data);
-    if (chunked) ok = front.write(chunkEnd());
-    front.socket.uncork();
-    this.afterClientWrite(ok);
+    if (!this.front.sendData(data)) this.onClientFull();
+    this.armTimer(this.st === St.Tunnel ? 'tunnel' : 'server', this.st === St.Tunnel ? this.tunnelTimeout() : this.be!.config.timeouts.server);
   }
 
   onServerTrailers(t: HtxHeaders): void {
@@ -762,12 +662,7 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
 
   private endResponse(): void {
     if (this.st !== St.Response) return;
-    this.flushHead();
-    if (this.resFraming === BodyKind.Chunked) {
-      const last = lastChunk(this.resTrailers);
-      this.bytesOut += last.length;
-      this.front.write(last);
-    }
+    this.front.sendEnd(this.resTrailers);
     this.finish(Cause.None, Phase.None);
   }
 
@@ -829,7 +724,7 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
   beginServerBatch(): void {}
 
   endServerBatch(): void {
-    this.flushHead();
+    this.front.flush();
   }
 
   onServerDrain(): void {
@@ -1078,8 +973,7 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
     }
     this.status = status;
     this.countStatus(status);
-    this.bytesOut += raw.length;
-    this.front.write(raw);
+    this.front.sendLocal(raw);
     // A request body still coming is read and dropped by the front connection, which then goes on.
     if (close) this.closeClient = true;
     this.finish(cause, phase);
@@ -1095,7 +989,7 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
 
   private finish(cause: Cause, phase: Phase): void {
     if (this.st === St.Done) return;
-    this.flushHead();
+    this.front.flush();
     const wasQueued = this.st === St.Queued;
     this.st = St.Done;
     this.cause = cause;
@@ -1109,7 +1003,7 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
     if (conn !== null) {
       conn.detach();
       const srv = conn.server;
-      const clean = cause === Cause.None && this.reqEnded && !this.closeServer && this.resFraming !== BodyKind.Tunnel;
+      const clean = cause === Cause.None && this.reqEnded && !this.closeServer && !this.tunnel;
       if (clean && be !== null && be.config.httpReuse === 'never' && !this.closeClient && conn.reusable) {
         this.front.privateConn?.close(true);
         this.front.privateConn = conn;
@@ -1128,14 +1022,19 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
       be.beconn--;
       be.counters.cur--;
       be.counters.bin += this.bytesIn;
-      be.counters.bout += this.bytesOut;
+      be.counters.bout += this.front.bytesOut;
     }
     const fe = this.front.fe;
     fe.counters.bin += this.bytesIn;
-    fe.counters.bout += this.bytesOut;
+    fe.counters.bout += this.front.bytesOut;
     // `set-log-level silent` (-1) drops the line.
     if (fe.logger && this.logLevel !== -1) fe.logger.traffic(buildHttpLogRecord(this), this, this.logLevel);
     this.front.streamDone(this, this.closeClient);
+  }
+
+  /** Bytes sent to the client for this request (%B). */
+  get bytesOut(): number {
+    return this.front.bytesOut;
   }
 
   /** Rule strings that use `%` variables (%b, %s, %Tw...) read them from the stream's log record. */
@@ -1145,19 +1044,6 @@ export class HttpStream extends Txn implements H1BackOwner, Pending, BalanceInpu
 
   /** The server that handled the request, for the log, once finished. */
   lastSrv: Server | null = null;
-
-  /** Logs a request that failed before becoming a stream (400, 408, abort during the head). */
-  static logWithoutStream(front: H1FrontConn, status: number, cause: Cause, phase: Phase): void {
-    const fe = front.fe;
-    if (status >= 400) {
-      const cls = Math.floor(status / 100) - 1;
-      fe.counters.hrsp[cls]!++;
-    }
-    if (!fe.logger) return;
-    // dontlognull: a connection that never sent a byte is not logged.
-    if (fe.config.options.dontlognull && front.reqCount === 0 && !front.parser.inMessage) return;
-    fe.logger.traffic(buildHttpLogRecord(null, front, status, termState(cause, phase)));
-  }
 }
 
 /** Runs after-response rules; false when one failed. Only their effects on the message count. */

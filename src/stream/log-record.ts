@@ -5,7 +5,7 @@ import { newLogRecord, type LogRecord } from '../log/index.js';
 import { termState } from '../core/errors.js';
 import type { Frontend } from '../proxy/frontend.js';
 import type { Server } from '../backend/index.js';
-import type { H1FrontConn } from '../mux/h1-front.js';
+import type { ClientSide } from './sides.js';
 import type { HttpStream } from './http-stream.js';
 
 let requestCounter = 0;
@@ -44,7 +44,7 @@ export function setServer(rec: LogRecord, srv: Server | null): void {
 }
 
 /** The record for an HTTP request. With `s` null, `front` describes a request that failed early. */
-export function buildHttpLogRecord(s: HttpStream | null, front: H1FrontConn = s!.front, status = -1, ts = '----'): LogRecord {
+export function buildHttpLogRecord(s: HttpStream | null, front: ClientSide = s!.front, status = -1, ts = '----'): LogRecord {
   const fe = front.fe;
   const now = Date.now();
   const rec = connLogRecord(fe, front.clientIp, front.clientPort, front.localIp, front.localPort, front.acceptDate, s === null ? nextRequestCounter() : s.reqId);

@@ -8,7 +8,7 @@ import type { Backend } from '../backend/index.js';
 import type { HtxRequest, HtxResponse } from '../htx/index.js';
 import type { RuleContext } from '../http/actions/index.js';
 import type { CaptureSlot } from '../config/model.js';
-import type { H1FrontConn } from '../mux/h1-front.js';
+import type { ClientSide } from './sides.js';
 
 /** `proc.*` variables live as long as the process. */
 const procVars = new Map<string, SampleValue>();
@@ -17,7 +17,7 @@ export abstract class Txn implements SampleCtx, RuleContext {
   abstract readonly req: HtxRequest;
   abstract res: HtxResponse | null;
   abstract status: number;
-  abstract readonly front: H1FrontConn;
+  abstract readonly front: ClientSide;
   abstract be: Backend | null;
   abstract readonly reqBodyBytes: number;
   /** Variables of the scopes txn, req and res, created on first use. */

@@ -13,6 +13,7 @@ import {
   type RawServer,
 } from '../../harness/index.js';
 import { TCPLOG, fields, lineFor, parseLogDate, sleep, type Fields } from './lines.js';
+import { deadAddr } from '../http/util.js';
 
 const haveHaproxy = skipUnless('haproxy') === false;
 
@@ -22,7 +23,7 @@ const enum P {
   Closer = 2,
 }
 
-function config(ports: number[], echo: number, dead: number, closer: number): string {
+function config(ports: number[], echo: number, dead: string, closer: number): string {
   return `global
     log stdout format raw local0
 defaults
@@ -45,7 +46,7 @@ frontend fe3
 backend be
     server s1 127.0.0.1:${echo}
 backend dead
-    server d1 127.0.0.1:${dead}
+    server d1 ${dead}
 backend closer
     server c1 127.0.0.1:${closer}
 `;
@@ -69,7 +70,8 @@ before(async () => {
   closer = await startRawServer((c) => {
     c.socket.end('bye');
   });
-  const dead = (await freePorts(1))[0]!;
+  // An address nothing else on the machine binds: a freed port could be taken by a concurrent test.
+  const dead = await deadAddr();
   const start = async (name: string, fn: typeof startSluice): Promise<void> => {
     const ports = await freePorts(3);
     const p = await fn(config(ports, echo.port, dead, closer.port), { waitPorts: ports });

@@ -17,6 +17,7 @@ import {
   type ProcHandle,
 } from '../../harness/index.js';
 import { HTTPLOG, fields, lineFor, linesFor, sleep, type Fields } from './lines.js';
+import { deadAddr } from '../http/util.js';
 
 const haveHaproxy = skipUnless('haproxy') === false;
 
@@ -30,7 +31,7 @@ const enum P {
   Big = 6,
 }
 
-function config(ports: number[], origin: number, dead: number): string {
+function config(ports: number[], origin: number, dead: string): string {
   return `global
     log stdout format raw local0
 defaults
@@ -73,7 +74,7 @@ backend bigbe
     server s1 127.0.0.1:${origin}
 backend empty
 backend dead
-    server d1 127.0.0.1:${dead}
+    server d1 ${dead}
 `;
 }
 
@@ -88,7 +89,8 @@ const peers: Peer[] = [];
 
 before(async () => {
   origin = await startOrigin('o1');
-  const dead = (await freePorts(1))[0]!;
+  // An address nothing else on the machine binds: a freed port could be taken by a concurrent test.
+  const dead = await deadAddr();
   const start = async (name: string, fn: typeof startSluice): Promise<void> => {
     const ports = await freePorts(7);
     peers.push({ name, p: await fn(config(ports, origin.port, dead), { waitPorts: ports }), ports });

@@ -7,6 +7,15 @@ import type { AddressSpec, Config, HttpRuleSpec, GlobalConfig, LogTarget, ProxyC
 import { applyConnMode } from './options.js';
 import type { ParserState, ProxyDraft } from './state.js';
 
+/** The tune.h2 settings per side: a side's own value (-1 when unset) wins over the common one. */
+function h2Tune(t: ParserState['global']['tune']['h2']): GlobalConfig['tune']['h2'] {
+  const side = (s: { initialWindowSize: number; maxConcurrentStreams: number }): GlobalConfig['tune']['h2']['fe'] => ({
+    initialWindowSize: s.initialWindowSize >= 0 ? s.initialWindowSize : t.initialWindowSize,
+    maxConcurrentStreams: s.maxConcurrentStreams >= 0 ? s.maxConcurrentStreams : t.maxConcurrentStreams,
+  });
+  return { headerTableSize: t.headerTableSize, maxFrameSize: t.maxFrameSize, fe: side(t.fe), be: side(t.be) };
+}
+
 /** Builds the frozen Config from a state that passed every check. */
 export function buildConfig(state: ParserState, files: string[]): Config {
   const g = state.global;
@@ -23,6 +32,7 @@ export function buildConfig(state: ParserState, files: string[]): Config {
       // HAProxy keeps at least half of the buffer for data.
       maxrewrite: Math.min(g.tune.maxrewrite, Math.floor(bufsize / 2)),
       maxhdr: g.tune.maxhdr,
+      h2: h2Tune(g.tune.h2),
     },
   };
   if (g.pidfile !== undefined) global.pidfile = g.pidfile;
@@ -84,6 +94,8 @@ function proxyConfig(p: ProxyDraft, id: number): ProxyConfig {
         loc: b.loc,
       };
       if (b.name !== undefined) bind.name = b.name;
+      if (b.proto !== undefined) bind.proto = b.proto;
+      if (b.ssl !== undefined) bind.ssl = { ...b.ssl, certs: [...b.ssl.certs], noVersions: [...b.ssl.noVersions] };
       return bind;
     }),
     maxconn: p.fe ? p.maxconn : 0,

@@ -5,6 +5,7 @@ import { notSupportedYet } from './known-keywords.js';
 import { registerGlobalKeywords, type GlobalKeyword, type KeywordContext } from './registry.js';
 import { lenientInt, timeArg, tooManyArgs } from './helpers.js';
 import { atol } from './units.js';
+import type { H2TuneDraft } from './state.js';
 
 /** HAProxy's thread limit (MAX_THREADS of a 64-bit build without thread groups). */
 const MAX_THREADS = 64;
@@ -234,6 +235,7 @@ registerGlobalKeywords([
       ctx.state.global.tune.maxhdr = n;
     },
   },
+  ...h2TuneKeywords(),
   {
     name: 'tune.chksize',
     parse(ctx) {
@@ -316,3 +318,44 @@ registerGlobalKeywords([
     },
   },
 ]);
+
+/**
+ * tune.h2.* (HAProxy's mux_h2.c parsers and wordings): the HTTP/2 SETTINGS sluice advertises,
+ * common to both sides or per side (`fe`, `be`).
+ */
+function h2TuneKeywords(): GlobalKeyword[] {
+  const positive = (name: string, set: (h2: H2TuneDraft, n: number) => void): GlobalKeyword => ({
+    name,
+    parse(ctx) {
+      if (tooManyArgs(ctx, 1)) return;
+      const n = atol(ctx.args[1] ?? '') | 0;
+      if (n < 0) {
+        ctx.report.alert(`'${name}' expects a positive numeric value.`);
+        return;
+      }
+      set(ctx.state.global.tune.h2, n);
+    },
+  });
+  const ranged = (name: string, min: number, max: number, set: (h2: H2TuneDraft, n: number) => void): GlobalKeyword => ({
+    name,
+    parse(ctx) {
+      if (tooManyArgs(ctx, 1)) return;
+      const n = atol(ctx.args[1] ?? '') | 0;
+      if (n < min || n > max) {
+        ctx.report.alert(`'${name}' expects a numeric value between ${min} and ${max}.`);
+        return;
+      }
+      set(ctx.state.global.tune.h2, n);
+    },
+  });
+  return [
+    ranged('tune.h2.header-table-size', 4096, 65536, (h, n) => (h.headerTableSize = n)),
+    ranged('tune.h2.max-frame-size', 16384, 16777215, (h, n) => (h.maxFrameSize = n)),
+    positive('tune.h2.initial-window-size', (h, n) => (h.initialWindowSize = n)),
+    positive('tune.h2.fe.initial-window-size', (h, n) => (h.fe.initialWindowSize = n)),
+    positive('tune.h2.be.initial-window-size', (h, n) => (h.be.initialWindowSize = n)),
+    positive('tune.h2.max-concurrent-streams', (h, n) => (h.maxConcurrentStreams = n)),
+    positive('tune.h2.fe.max-concurrent-streams', (h, n) => (h.fe.maxConcurrentStreams = n)),
+    positive('tune.h2.be.max-concurrent-streams', (h, n) => (h.be.maxConcurrentStreams = n)),
+  ];
+}

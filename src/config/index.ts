@@ -8,6 +8,7 @@ import './proxy-keywords.js';
 import './options.js';
 import './balance.js';
 import './bind.js';
+import './ssl.js';
 import './server.js';
 import './errorfile.js';
 import './resolvers.js';

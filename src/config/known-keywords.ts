@@ -205,7 +205,7 @@ export const OPTION_NOOP: Record<string, 'fe' | 'be' | 'any'> = {
 export const OPTION_UNSUPPORTED = new Set([
   'accept-invalid-http-request', 'accept-invalid-http-response',
   'accept-unsafe-violations-in-http-request', 'accept-unsafe-violations-in-http-response',
-  'checkcache', 'disable-h2-upgrade', 'dontlog-normal', 'external-check', 'forwarded',
+  'checkcache', 'dontlog-normal', 'external-check', 'forwarded',
   'h1-case-adjust-bogus-client', 'h1-case-adjust-bogus-server', 'http-drop-request-trailers',
   'http-drop-response-trailers', 'http-pretend-keepalive', 'http-restrict-req-hdr-names',
   'http-use-proxy-header', 'httpchk', 'httpslog', 'idle-close-on-response', 'independent-streams',
@@ -294,19 +294,13 @@ export const HTTP_ACTIONS_KNOWN: Record<'request' | 'response' | 'after-response
 
 /** Bind options sluice does not implement, and how many arguments each takes. */
 export const BIND_UNSUPPORTED: Record<string, number> = {
-  'accept-netscaler-cip': 1, 'accept-proxy': 0, 'allow-0rtt': 0, alpn: 1, 'ca-file': 1,
-  'ca-ignore-err': 1, 'ca-sign-file': 1, 'ca-sign-pass': 1, 'ca-verify-file': 1, cc: 1, ciphers: 1,
-  ciphersuites: 1, 'client-sigalgs': 1, 'crl-file': 1, crt: 1, 'crt-ignore-err': 1, 'crt-list': 1,
-  curves: 1, 'default-crt': 1, ech: 1, ecdhe: 1, 'expose-fd': 1, 'force-sslv3': 0,
-  'force-tlsv10': 0, 'force-tlsv11': 0, 'force-tlsv12': 0, 'force-tlsv13': 0,
-  'generate-certificates': 0, gid: 1, group: 1, 'guid-prefix': 1, 'idle-ping': 1, interface: 1,
-  ktls: 1, label: 1, level: 1, mode: 1, mss: 1, namespace: 1, nbconn: 1, 'no-alpn': 0,
-  'no-ca-names': 0, 'no-sslv3': 0, 'no-strict-sni': 0, 'no-tls-tickets': 0, 'no-tlsv10': 0,
-  'no-tlsv11': 0, 'no-tlsv12': 0, 'no-tlsv13': 0, npn: 1, 'prefer-client-ciphers': 0, proto: 1,
-  'quic-cc-algo': 1, 'quic-force-retry': 0, 'quic-socket': 1, 'severity-output': 1, sigalgs: 1,
-  ssl: 0, 'ssl-max-ver': 1, 'ssl-min-ver': 1, 'strict-sni': 0, 'tcp-md5sig': 1, 'tcp-ss': 1,
-  'tcp-ut': 1, tfo: 0, 'tls-ticket-keys': 1, 'tls-tickets': 0, transparent: 0, uid: 1, user: 1,
-  verify: 1,
+  'accept-netscaler-cip': 1, 'accept-proxy': 0, 'allow-0rtt': 0, 'ca-ignore-err': 1, 'ca-sign-file': 1,
+  'ca-sign-pass': 1, 'ca-verify-file': 1, cc: 1, 'client-sigalgs': 1, 'crl-file': 1, 'crt-ignore-err': 1,
+  'default-crt': 1, ech: 1, ecdhe: 1, 'expose-fd': 1, 'force-sslv3': 0, 'generate-certificates': 0,
+  gid: 1, group: 1, 'guid-prefix': 1, 'idle-ping': 1, interface: 1, ktls: 1, label: 1, level: 1,
+  mode: 1, mss: 1, namespace: 1, nbconn: 1, 'no-ca-names': 0, npn: 1, 'quic-cc-algo': 1,
+  'quic-force-retry': 0, 'quic-socket': 1, 'severity-output': 1, sigalgs: 1, 'tcp-md5sig': 1,
+  'tcp-ss': 1, 'tcp-ut': 1, tfo: 0, 'tls-ticket-keys': 1, transparent: 0, uid: 1, user: 1,
 };
 
 /** Server options sluice does not implement, and how many arguments each takes (-1: variable). */

@@ -66,9 +66,53 @@ export interface BindConfig {
   maxconn: number;
   /** `v4v6` / `v6only` on IPv6 wildcard binds. */
   v6only: boolean;
-  /** The raw `bind` arguments after the address, for features that arrive later (ssl, alpn, proto). */
+  /** The raw `bind` arguments after the address, as written. */
   rawArgs: string[];
+  /** `proto h1|h2`: the mux, without HTTP/2 preface sniffing or ALPN; undefined: decided per connection. */
+  proto?: 'h1' | 'h2';
+  /** TLS settings (`ssl`, `crt`, `alpn`, ...); terminated only when `ssl.enabled`. */
+  ssl?: BindSsl;
   loc: SourceLoc;
+}
+
+export type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+
+/** One certificate of a TLS bind, with the names it serves (SNI). */
+export interface TlsCert {
+  file: string;
+  /** PEM chain, and the PEM private key (the same text when the file holds both). */
+  cert: string;
+  key: string;
+  /** Lower-case server names, possibly `*.domain` wildcards. */
+  names: string[];
+  /** Per-certificate settings from a crt-list line. */
+  ciphers?: string;
+  ciphersuites?: string;
+  curves?: string;
+  minVersion?: TlsVersion;
+  maxVersion?: TlsVersion;
+}
+
+export interface BindSsl {
+  /** The `ssl` keyword: terminate TLS (certificates alone do not). */
+  enabled: boolean;
+  /** In load order: the first is the default one. */
+  certs: TlsCert[];
+  /** `alpn`; undefined: HAProxy's default for HTTP (h2,http/1.1); empty: no ALPN. */
+  alpn?: string[];
+  ciphers?: string;
+  ciphersuites?: string;
+  curves?: string;
+  minVersion?: TlsVersion;
+  maxVersion?: TlsVersion;
+  /** Versions excluded by `no-tlsv1x`. */
+  noVersions: TlsVersion[];
+  /** `ca-file` contents, for client certificates. */
+  caFile?: string;
+  verify: 'none' | 'optional' | 'required';
+  strictSni: boolean;
+  tlsTickets: boolean;
+  preferClientCiphers: boolean;
 }
 
 export type BalanceConfig =
@@ -200,6 +244,8 @@ export interface ProxyOptions {
   httpBufferRequest: boolean;
   /** `option http-ignore-probes`. */
   httpIgnoreProbes: boolean;
+  /** `option disable-h2-upgrade`: an HTTP/1 connection starting with the HTTP/2 preface is refused. */
+  disableH2Upgrade: boolean;
   /** `option abortonclose`. */
   abortOnClose: boolean;
   /** `option splice-*`, `option tcpka` etc are accepted for compatibility and have no effect. */
@@ -258,6 +304,25 @@ export interface TuneConfig {
   maxrewrite: number;
   /** tune.http.maxhdr, default 101. */
   maxhdr: number;
+  h2: H2Tune;
+}
+
+/** HTTP/2 settings of one side (client side: fe, server side: be). */
+export interface H2SideTune {
+  /** SETTINGS_INITIAL_WINDOW_SIZE advertised; default 65535. */
+  initialWindowSize: number;
+  /** SETTINGS_MAX_CONCURRENT_STREAMS; default 100 (0 in the configuration means unlimited). */
+  maxConcurrentStreams: number;
+}
+
+/** The `tune.h2.*` settings, resolved per side. */
+export interface H2Tune {
+  /** SETTINGS_HEADER_TABLE_SIZE, 4096..65536, default 4096. */
+  headerTableSize: number;
+  /** SETTINGS_MAX_FRAME_SIZE, 16384..16777215, default 16384. */
+  maxFrameSize: number;
+  fe: H2SideTune;
+  be: H2SideTune;
 }
 
 export interface GlobalConfig {

@@ -26,7 +26,7 @@ import { tooManyArgs } from './helpers.js';
 import type { HttpConnMode } from './state.js';
 import { atol } from './units.js';
 
-type FlagField = 'abortOnClose' | 'allbackups' | 'dontlognull' | 'httpBufferRequest' | 'httpIgnoreProbes' | 'logasap';
+type FlagField = 'abortOnClose' | 'allbackups' | 'disableH2Upgrade' | 'dontlognull' | 'httpBufferRequest' | 'httpIgnoreProbes' | 'logasap';
 
 /** An on/off option: `option X`, `no option X`, `default option X`. */
 function flagOption(name: string, cap: ProxyCap, field: FlagField | undefined, httpOnly = false): OptionDef {
@@ -103,6 +103,7 @@ function parseForwardFor(ctx: ProxyContext): void {
 registerOptions([
   flagOption('abortonclose', 'be', 'abortOnClose'),
   flagOption('allbackups', 'be', 'allbackups'),
+  flagOption('disable-h2-upgrade', 'fe', 'disableH2Upgrade', true),
   flagOption('dontlognull', 'fe', 'dontlognull'),
   flagOption('http-buffer-request', 'any', 'httpBufferRequest', true),
   flagOption('http-ignore-probes', 'fe', 'httpIgnoreProbes', true),
@@ -186,6 +187,7 @@ function parseOption(ctx: ProxyContext): void {
 
 /** Options that only make sense in HTTP mode, with their model field. */
 export const HTTP_ONLY_OPTIONS: Array<[string, FlagField]> = [
+  ['disable-h2-upgrade', 'disableH2Upgrade'],
   ['http-buffer-request', 'httpBufferRequest'],
   ['http-ignore-probes', 'httpIgnoreProbes'],
 ];

@@ -16,6 +16,7 @@ import type {
   SourceLoc,
   Timeouts,
   TuneConfig,
+  BindSsl,
   UseBackendRule,
   AclDef,
 } from './model.js';
@@ -53,6 +54,8 @@ export interface BindDraft {
   maxconn: number;
   v6only: boolean;
   rawArgs: string[];
+  proto?: 'h1' | 'h2';
+  ssl?: BindSsl;
   loc: SourceLoc;
 }
 
@@ -109,6 +112,16 @@ export interface ProxyDraft {
   rulesUsedBy?: ProxyDraft['kind'];
 }
 
+/** tune.h2 as read: the common values, and per side -1 where the side's own keyword is absent. */
+export interface H2TuneDraft {
+  headerTableSize: number;
+  maxFrameSize: number;
+  initialWindowSize: number;
+  maxConcurrentStreams: number;
+  fe: { initialWindowSize: number; maxConcurrentStreams: number };
+  be: { initialWindowSize: number; maxConcurrentStreams: number };
+}
+
 export interface GlobalDraft {
   maxconn: number;
   logs: LogTarget[];
@@ -118,7 +131,7 @@ export interface GlobalDraft {
   nbthread: number;
   hardStopAfter?: number;
   grace: number;
-  tune: TuneConfig;
+  tune: Omit<TuneConfig, 'h2'> & { h2: H2TuneDraft };
   loc?: SourceLoc;
   /** `zero-warning`: any warning makes the configuration fail. */
   zeroWarning: boolean;
@@ -195,6 +208,7 @@ export function defaultProxyOptions(): ProxyOptions {
     logasap: false,
     httpBufferRequest: false,
     httpIgnoreProbes: false,
+    disableH2Upgrade: false,
     abortOnClose: false,
   };
 }

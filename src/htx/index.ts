@@ -41,6 +41,23 @@ export interface HtxRequest {
   expectContinue: boolean;
   /** `Upgrade` requested (with `Connection: upgrade`); the value of the Upgrade header, else "". */
   upgrade: string;
+  /**
+   * The URI is absolute only because it was built from HTTP/2's :scheme and :authority: an
+   * HTTP/1 server gets its origin form (HAProxy's HTX_SL_F_NORMALIZED_URI).
+   */
+  normalizedUri?: boolean;
+}
+
+/** The origin form (path and query) of an absolute URI; "/" when it has no path. */
+export function originForm(uri: string): string {
+  const s = uri.indexOf('://');
+  if (s < 0) return uri;
+  for (let i = s + 3; i < uri.length; i++) {
+    const c = uri.charCodeAt(i);
+    if (c === 47 /* / */) return uri.slice(i);
+    if (c === 63 /* ? */) return '/' + uri.slice(i);
+  }
+  return '/';
 }
 
 export interface HtxResponse {

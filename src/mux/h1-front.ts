@@ -23,6 +23,7 @@ import { buildHttpLogRecord, connLogRecord } from '../stream/log-record.js';
 import type { H1BackConn } from './h1-back.js';
 import type { SampleValue } from '../acl/index.js';
 import type { ClientSide } from '../stream/sides.js';
+import { H2FrontConn } from './h2-front.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -30,6 +31,9 @@ const EMPTY = Buffer.alloc(0);
 const COALESCE_MAX = 8192;
 
 const CONTINUE_100 = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+
+/** The client connection preface of HTTP/2 (RFC 9113 3.4). */
+const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
 export class H1FrontConn implements FrontConn, H1ParserEvents, ClientSide {
   readonly parser: H1Parser;
@@ -73,10 +77,17 @@ export class H1FrontConn implements FrontConn, H1ParserEvents, ClientSide {
   /** The response head, held until the body bytes of the same server read join it. */
   private pendingHead: string | null = null;
 
+  /** The first bytes are checked for the HTTP/2 preface (cleartext HTTP/1 and HTTP/2 on one port). */
+  private sniff: boolean;
+  /** Bytes of a preface not complete yet. */
+  private sniffed: Buffer = EMPTY;
+
   constructor(
     readonly fe: Frontend,
     readonly socket: net.Socket,
+    sniffH2 = false,
   ) {
+    this.sniff = sniffH2;
     this.parser = new H1Parser(true, this, fe.ctx.h1Limits);
     this.clientIp = stripV4Mapped(socket.remoteAddress ?? '');
     this.clientPort = socket.remotePort ?? 0;
@@ -112,6 +123,7 @@ export class H1FrontConn implements FrontConn, H1ParserEvents, ClientSide {
   // ---- socket events ----
 
   private onSocketData(d: Buffer): void {
+    if (this.sniff && this.sniffPreface(d)) return;
     this.sawBytes = true;
     if (this.stream === null && this.parser.state === H1State.Head && !this.parser.inMessage) {
       // First byte of a new request: the request timer starts now (keep-alive idle ends).
@@ -128,6 +140,43 @@ export class H1FrontConn implements FrontConn, H1ParserEvents, ClientSide {
       return;
     }
     this.process(d);
+  }
+
+  /**
+   * Looks for the HTTP/2 preface at the start of the connection; a client sending it gets the
+   * connection handed over to HTTP/2, as HAProxy's implicit upgrade. Returns true when the bytes
+   * were taken (kept while the preface is incomplete, or given to HTTP/2).
+   */
+  private sniffPreface(d: Buffer): boolean {
+    const buf = this.sniffed.length > 0 ? Buffer.concat([this.sniffed, d]) : d;
+    const n = Math.min(buf.length, H2_PREFACE.length);
+    if (buf.compare(H2_PREFACE, 0, n, 0, n) !== 0) {
+      this.sniff = false;
+      if (this.sniffed.length === 0) return false;
+      this.sniffed = EMPTY;
+      this.onSocketData(buf);
+      return true;
+    }
+    if (n < H2_PREFACE.length) {
+      this.sniffed = buf;
+      return true;
+    }
+    this.sniff = false;
+    this.sniffed = EMPTY;
+    // The connection changes hands: nothing of the HTTP/1 side may act on it any more.
+    this.closed = true;
+    wheel.disarm(this.timer);
+    const s = this.socket;
+    for (const ev of ['data', 'end', 'error', 'close', 'drain']) s.removeAllListeners(ev);
+    s.pause();
+    const h2 = new H2FrontConn(this.fe, s, buf, this.acceptDate, {
+      clientIp: this.clientIp,
+      clientPort: this.clientPort,
+      localIp: this.localIp,
+      localPort: this.localPort,
+    });
+    this.fe.replaced(this, h2);
+    return true;
   }
 
   /** Feeds bytes to the parser, one message at a time. */

@@ -1,6 +1,7 @@
 // Process-wide state shared by every frontend: connection counts, limits, the stopping flag.
 
 import type { H1Limits } from '../proto/h1/index.js';
+import type { H2Tune } from '../config/model.js';
 import type { Backend } from '../backend/index.js';
 
 export interface ProcessCounters {
@@ -8,6 +9,13 @@ export interface ProcessCounters {
   cumConns: number;
   cumReq: number;
 }
+
+const DEFAULT_H2: H2Tune = {
+  headerTableSize: 4096,
+  maxFrameSize: 16384,
+  fe: { initialWindowSize: 65535, maxConcurrentStreams: 100 },
+  be: { initialWindowSize: 65535, maxConcurrentStreams: 100 },
+};
 
 export class ProcessContext {
   /** Current connections over all frontends (%ac). */
@@ -28,7 +36,14 @@ export class ProcessContext {
   /** Called when a connection slot frees, so that listeners paused at maxconn can go on. */
   private readonly slotWaiters: Array<() => void> = [];
 
-  constructor(maxconn: number, bufsize: number, maxrewrite: number, maxhdr: number) {
+  constructor(
+    maxconn: number,
+    bufsize: number,
+    maxrewrite: number,
+    maxhdr: number,
+    /** HTTP/2 settings (tune.h2.*). */
+    readonly h2: H2Tune = DEFAULT_H2,
+  ) {
     this.maxconn = maxconn;
     this.bufsize = bufsize;
     this.maxrewrite = maxrewrite;

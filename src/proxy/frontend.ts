@@ -46,7 +46,8 @@ export interface FrontendCounters {
   hrsp: [number, number, number, number, number, number];
 }
 
-export type ConnHandler = (fe: Frontend, socket: net.Socket) => FrontConn;
+/** Creates the client-side connection of an accepted socket; `bind` is the index of its bind line. */
+export type ConnHandler = (fe: Frontend, socket: net.Socket, bind: number) => FrontConn;
 
 export class Frontend {
   readonly name: string;
@@ -125,8 +126,7 @@ export class Frontend {
     this.ctx.counters.cumConns++;
     this.counters.stot++;
     if (this.feconn > this.counters.smax) this.counters.smax = this.feconn;
-    const c = this.handler(this, s);
-    this.conns.set(c, bind);
+    this.conns.set(this.handler(this, s, bind), bind);
   }
 
   /** Lets waiting connections in, oldest first, as far as their bind and the limits allow. */
@@ -147,6 +147,17 @@ export class Frontend {
       this.open(s, bind);
       s.resume();
     }
+  }
+
+  /**
+   * A connection changed hands (TLS handshake done, HTTP/1 connection upgraded to HTTP/2): the
+   * new owner keeps the slot of the old one.
+   */
+  replaced(old: FrontConn, c: FrontConn): void {
+    const bind = this.conns.get(old);
+    if (bind === undefined) return;
+    this.conns.delete(old);
+    this.conns.set(c, bind);
   }
 
   /** A connection of this frontend closed: release its slot. Idempotent per connection. */

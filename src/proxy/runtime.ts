@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import type * as net from 'node:net';
 import { frontendsOf, type Config, type ProxyConfig } from '../config/model.js';
 import { Backend } from '../backend/index.js';
-import { H1FrontConn } from '../mux/h1-front.js';
+import { httpConnHandler } from '../mux/front.js';
 import { TcpSession } from '../mux/tcp.js';
 import { ProcessContext } from './context.js';
 import { Frontend, type TrafficLogger } from './frontend.js';
@@ -30,7 +30,7 @@ export class Runtime {
     readonly events: EventLog,
   ) {
     const g = config.global;
-    this.ctx = new ProcessContext(g.maxconn || defaultMaxconn(), g.tune.bufsize, g.tune.maxrewrite, g.tune.maxhdr);
+    this.ctx = new ProcessContext(g.maxconn || defaultMaxconn(), g.tune.bufsize, g.tune.maxrewrite, g.tune.maxhdr, g.tune.h2);
     const conds = new Map(config.proxies.map((p) => [p, new ProxyConditions(p)]));
     const userlists = buildUserlists(config.userlists);
     const files = new FileCache();
@@ -59,9 +59,7 @@ export class Runtime {
     for (const p of frontendsOf(config)) {
       const logger: TrafficLogger | null = createTrafficLogger(p, config.global);
       const tcp = p.mode === 'tcp';
-      const handler = tcp
-        ? (fe: Frontend, s: net.Socket) => new TcpSession(fe, s)
-        : (fe: Frontend, s: net.Socket) => new H1FrontConn(fe, s);
+      const handler = tcp ? (fe: Frontend, s: net.Socket) => new TcpSession(fe, s) : httpConnHandler(p.binds);
       const fe = new Frontend(p, this.ctx, tcp ? this.tcpBackendOf(p) : this.defaultBackendOf(p), logger, handler);
       if (!tcp) {
         const c = conds.get(p)!;

@@ -311,6 +311,7 @@ export class H1Parser {
       wantClose: version < 11,
       expectContinue: false,
       upgrade: '',
+      normalizedUri: false,
     };
     let te = false;
     let hosts = 0;

@@ -5,7 +5,7 @@
 // header loses its `close` / `keep-alive` tokens (the muxes decide those per hop) and keeps the
 // others (`upgrade`); `Proxy-Connection` and `Keep-Alive` are hop-by-hop and never forwarded.
 
-import { BodyKind, type HtxHeaders, type HtxRequest, type HtxResponse } from '../../htx/index.js';
+import { BodyKind, originForm, type HtxHeaders, type HtxRequest, type HtxResponse } from '../../htx/index.js';
 
 /** Per-hop decisions the mux takes for one message. */
 export interface H1Hop {
@@ -44,7 +44,7 @@ export function reasonPhrase(status: number): string {
 /** The request head for an HTTP/1.x server; the request keeps its version (1.0 stays 1.0, as HAProxy). */
 export function serializeRequestHead(req: HtxRequest, hop: H1Hop): string {
   const v = req.version === 10 ? ' HTTP/1.0\r\n' : ' HTTP/1.1\r\n';
-  return req.method + ' ' + req.uri + v + serializeFields(req.headers, hop) + '\r\n';
+  return req.method + ' ' + (req.normalizedUri === true ? originForm(req.uri) : req.uri) + v + serializeFields(req.headers, hop) + '\r\n';
 }
 
 /** The response head for an HTTP/1.x client: always an HTTP/1.1 status line, as HAProxy. */

@@ -61,7 +61,14 @@ test('bind errors', async () => {
     ['bind :x80', "'bind' : invalid character 'x' in port number 'x80' in ':x80'"],
     ['bind /run/x.sock', "'bind' : UNIX sockets ('/run/x.sock') are not supported yet by sluice."],
     ['bind udp@:80', "'bind' : dgram-type address not acceptable in 'udp@:80'"],
-    ['bind :80 ssl crt /x.pem', "'bind :80' in section 'frontend' : 'ssl' is not supported yet by sluice."],
+    ['bind :80 ssl crt /x.pem', "'bind :80' in section 'frontend' : unable to stat SSL certificate from file '/x.pem' : No such file or directory."],
+    ['bind :80 alpn', "'bind :80' in section 'frontend' : 'alpn' : missing the comma-delimited ALPN protocol suite"],
+    ['bind :80 ssl-min-ver TLSv9', "'bind :80' in section 'frontend' : 'TLSv9' : unknown ssl/tls version"],
+    ['bind :80 verify maybe', "'bind :80' in section 'frontend' : 'verify' : unknown verify method 'maybe', only 'none', 'optional', and 'required' are supported"],
+    ['bind :80 proto h3', "'bind :80' in section 'frontend' : 'proto' :  unknown MUX protocol 'h3'"],
+    ['bind :80 crt-list /nope.lst', "'bind :80' in section 'frontend' : 'crt-list' : cannot open file '/nope.lst' : No such file or directory"],
+    ['bind :80 ca-file /nope', "'bind :80' in section 'frontend' : 'ca-file' : unable to load /nope"],
+    ['bind :80 npn h2', "'bind :80' in section 'frontend' : 'npn' is not supported yet by sluice."],
     ['bind :80 foo', "'bind :80' in section 'frontend': unknown keyword 'foo'; did you mean 'tfo' maybe ?"],
     ['bind :80 name', "'bind :80' in section 'frontend' : 'name' : missing name"],
     ['bind :80 maxconn -1', "'bind :80' in section 'frontend' : 'maxconn' : invalid value -1, must be >= 0"],
@@ -72,7 +79,7 @@ test('bind errors', async () => {
     assert.deepEqual(got.slice(0, 1), [alertAt(7, msg)], line);
   }
   // Every unsupported option of a line is reported.
-  const r = await parse(`${PREAMBLE}frontend f\n    bind :80 ssl crt /x.pem alpn h2\n`);
+  const r = await parse(`${PREAMBLE}frontend f\n    bind :80 npn h2 tfo accept-proxy\n`);
   assert.equal(lines(r).filter((l) => l.includes('not supported yet')).length, 3);
   const d = await parse(`${PREAMBLE}    bind :80\n`);
   assert.deepEqual(lines(d).slice(0, 1), [alertAt(6, "'bind' not allowed in 'defaults' section.")]);

@@ -23,7 +23,7 @@ test('global keywords fill GlobalConfig', async () => {
   assert.equal(g.nbthread, 4);
   assert.equal(g.hardStopAfter, 30000);
   assert.equal(g.grace, 1000);
-  assert.deepEqual(g.tune, { bufsize: 32768, maxrewrite: 2048, maxhdr: 200 });
+  assert.deepEqual({ ...g.tune, h2: undefined }, { bufsize: 32768, maxrewrite: 2048, maxhdr: 200, h2: undefined });
   assert.deepEqual(g.loc, { file: '/etc/sluice/test.cfg', line: 1 });
 });
 
@@ -36,13 +36,24 @@ test('global defaults', async () => {
   assert.equal(g.grace, 0);
   assert.equal(g.hardStopAfter, undefined);
   assert.equal(g.pidfile, undefined);
-  assert.deepEqual(g.tune, { bufsize: 16384, maxrewrite: 1024, maxhdr: 101 });
+  assert.deepEqual(g.tune, {
+    bufsize: 16384,
+    maxrewrite: 1024,
+    maxhdr: 101,
+    // HAProxy 2.6's HTTP/2 defaults (the initial window is 65535 up to 3.0).
+    h2: {
+      headerTableSize: 4096,
+      maxFrameSize: 16384,
+      fe: { initialWindowSize: 65535, maxConcurrentStreams: 100 },
+      be: { initialWindowSize: 65535, maxConcurrentStreams: 100 },
+    },
+  });
   assert.deepEqual(g.logs, []);
 });
 
 test('tune.maxrewrite is capped at half the buffer, tune.bufsize rounded up', async () => {
   const g = (await ok('global\n  tune.bufsize 1000\n  tune.maxrewrite 900\n')).global;
-  assert.deepEqual(g.tune, { bufsize: 1008, maxrewrite: 504, maxhdr: 101 });
+  assert.deepEqual([g.tune.bufsize, g.tune.maxrewrite, g.tune.maxhdr], [1008, 504, 101]);
 });
 
 test('global log targets', async () => {
@@ -154,4 +165,33 @@ test('zero-warning turns warnings into a failure', async () => {
   const r = await parse('global\n  zero-warning\n  ulimit-n 100\n');
   assert.equal(r.config, undefined);
   assert.equal(lines(r).at(-1), "[ALERT]    (1) : config : Some warnings were found and 'zero-warning' is set. Aborting.");
+});
+
+test('tune.h2: common values, per-side values win over them, HAProxy\'s checks', async () => {
+  const g = (
+    await ok(`global
+    tune.h2.initial-window-size 1048576
+    tune.h2.be.initial-window-size 32768
+    tune.h2.max-concurrent-streams 10
+    tune.h2.fe.max-concurrent-streams 0
+    tune.h2.header-table-size 8192
+    tune.h2.max-frame-size 32768
+`)
+  ).global;
+  assert.deepEqual(g.tune.h2, {
+    headerTableSize: 8192,
+    maxFrameSize: 32768,
+    fe: { initialWindowSize: 1048576, maxConcurrentStreams: 0 },
+    be: { initialWindowSize: 32768, maxConcurrentStreams: 10 },
+  });
+  const bad: Array<[string, string]> = [
+    ['tune.h2.header-table-size 100', "'tune.h2.header-table-size' expects a numeric value between 4096 and 65536."],
+    ['tune.h2.max-frame-size 100', "'tune.h2.max-frame-size' expects a numeric value between 16384 and 16777215."],
+    ['tune.h2.fe.initial-window-size -1', "'tune.h2.fe.initial-window-size' expects a positive numeric value."],
+    ['tune.h2.be.max-concurrent-streams -5', "'tune.h2.be.max-concurrent-streams' expects a positive numeric value."],
+  ];
+  for (const [line, msg] of bad) {
+    const r = await parse(`global\n    ${line}\n`);
+    assert.deepEqual(lines(r).slice(0, 1), [alertAt(2, msg)], line);
+  }
 });

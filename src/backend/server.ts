@@ -7,6 +7,7 @@ import type { LbServer } from '../lb/types.js';
 import type { Backend } from './backend.js';
 import { PendingQueue, type Pending } from './queue.js';
 import { ServerPool } from '../pool/index.js';
+import type { H2Pool } from '../mux/h2-back.js';
 
 export const enum SrvState {
   Up = 0,
@@ -61,6 +62,8 @@ export class Server implements LbServer {
   readonly counters = newCounters();
   /** Idle connections to this server. */
   readonly pool: ServerPool;
+  /** HTTP/2 connections to this server (`proto h2`), created on first use. */
+  h2: H2Pool | null = null;
   /** Time of the last state change (ms since epoch), for stats. */
   lastChange = Date.now();
   /** The address connections go to; the port is 0 when it follows the client's destination port. */

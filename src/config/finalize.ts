@@ -124,6 +124,7 @@ function proxyConfig(p: ProxyDraft, id: number): ProxyConfig {
             poolPurgeDelay: s.poolPurgeDelay,
             maxReuse: s.maxReuse,
             check: s.check,
+            ...(s.proto !== undefined ? { proto: s.proto } : {}),
             rawArgs: [...s.rawArgs],
             loc: s.loc,
           }),

@@ -313,7 +313,7 @@ export const SERVER_UNSUPPORTED: Record<string, number> = {
   'no-send-proxy-v2-ssl': 0, 'no-send-proxy-v2-ssl-cn': 0, 'no-sni-auto': 0, 'no-ssl': 0,
   'no-ssl-reuse': 0, 'no-sslv3': 0, 'no-tfo': 0, 'no-tls-tickets': 0, 'no-tlsv10': 0,
   'no-tlsv11': 0, 'no-tlsv12': 0, 'no-tlsv13': 0, 'non-stick': 0, npn: 1, 'pool-conn-name': 1,
-  proto: 1, 'proxy-v2-options': 1, 'quic-cc-algo': 1, redir: 1, renegotiate: 0, 'resolve-net': 1,
+  'proxy-v2-options': 1, 'quic-cc-algo': 1, redir: 1, renegotiate: 0, 'resolve-net': 1,
   'resolve-opts': 1, 'resolve-prefer': 1, resolvers: 1, 'send-proxy': 0, 'send-proxy-v2': 0,
   'send-proxy-v2-ssl': 0, 'send-proxy-v2-ssl-cn': 0, 'set-proxy-v2-tlv-fmt': 0, shard: 1,
   sigalgs: 1, sni: 1, 'sni-auto': 0, socks4: 1, source: -1, ssl: 0, 'ssl-max-ver': 1,

@@ -152,6 +152,8 @@ export interface ServerConfig {
   maxReuse: number;
   /** `check` keyword present (health checks arrive with their own issue). */
   check: boolean;
+  /** `proto h2`: HTTP/2 to the server (h2c with prior knowledge); undefined: HTTP/1.1. */
+  proto?: 'h1' | 'h2';
   /** The raw keywords after the address, for later issues (check options, ssl, proto). */
   rawArgs: string[];
   loc: SourceLoc;

@@ -191,6 +191,18 @@ registerServerOptions([
     },
   },
   {
+    name: 'proto',
+    args: 1,
+    defaultOk: true,
+    parse(ctx) {
+      const v = ctx.args[ctx.cur + 1];
+      if (v === undefined) return "'proto' expects a protocol name as argument.";
+      if (v !== 'h1' && v !== 'h2') return `'proto' : unknown MUX protocol '${v}'`;
+      ctx.target.proto = v;
+      return undefined;
+    },
+  },
+  {
     name: 'max-reuse',
     args: 1,
     defaultOk: true,

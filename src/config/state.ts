@@ -35,6 +35,8 @@ export interface ServerSettings {
   poolPurgeDelay: number;
   maxReuse: number;
   check: boolean;
+  /** `proto h1|h2`: the mux towards the server; undefined: HTTP/1.1. */
+  proto?: 'h1' | 'h2';
   /** Keywords kept as written for later features (checks ...), in order. */
   rawArgs: string[];
 }

@@ -16,29 +16,16 @@ import {
   type H1ParserEvents,
 } from '../proto/h1/index.js';
 import type { Server } from '../backend/index.js';
+import type { ServerOwner, ServerSide } from '../stream/sides.js';
 
 /** What a Stream implements to receive a server connection's events. */
-export interface H1BackOwner {
-  onServerResponse(res: HtxResponse): void;
-  onServerData(data: Buffer): void;
-  onServerTrailers(t: HtxHeaders): void;
-  onServerEnd(): void;
-  onServerParseError(kind: H1ErrorKind, reason: string): void;
-  /** The server closed or reset the connection (err undefined for a clean FIN). */
-  onServerClose(err: Error | undefined): void;
-  /** The server socket drained its write buffer. */
-  onServerDrain(): void;
-  /**
-   * Brackets the events of one read from the server, so that everything they write to the client
-   * (a head and the body that came with it) leaves in one system call.
-   */
-  beginServerBatch(): void;
-  endServerBatch(): void;
-}
+export type H1BackOwner = ServerOwner;
 
 const READ_BUFFER = Buffer.allocUnsafe(65536);
 
-export class H1BackConn implements H1ParserEvents {
+export class H1BackConn implements H1ParserEvents, ServerSide {
+  readonly multiplexed = false;
+  readonly refused = false;
   readonly parser: H1Parser;
   owner: H1BackOwner | null = null;
   /** Requests sent over this connection so far. */
@@ -140,6 +127,37 @@ export class H1BackConn implements H1ParserEvents {
   /** The end of the request body (the last chunk and trailers when chunked). */
   sendEnd(trailers: HtxHeaders | undefined): void {
     if (this.reqFraming === BodyKind.Chunked) this.socket.write(lastChunk(trailers));
+  }
+
+  get responseStarted(): boolean {
+    return this.parser.headBytes > 0;
+  }
+
+  whenConnected(cb: () => void): void {
+    if (this.connected) {
+      cb();
+      return;
+    }
+    this.socket.once('connect', () => {
+      this.connected = true;
+      cb();
+    });
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  sendRaw(b: Buffer): boolean {
+    return this.socket.write(b);
+  }
+
+  endRaw(): void {
+    this.socket.end();
   }
 
   /** Detaches the Stream (response complete or abandoned). */

@@ -20,9 +20,8 @@ import { Cause, errorPage, Phase, termState } from '../core/errors.js';
 import type { Frontend, FrontConn } from '../proxy/frontend.js';
 import { HttpStream } from '../stream/http-stream.js';
 import { buildHttpLogRecord, connLogRecord } from '../stream/log-record.js';
-import type { H1BackConn } from './h1-back.js';
 import type { SampleValue } from '../acl/index.js';
-import type { ClientSide } from '../stream/sides.js';
+import type { ClientSide, ServerSide } from '../stream/sides.js';
 import { H2FrontConn } from './h2-front.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -69,7 +68,7 @@ export class H1FrontConn implements FrontConn, H1ParserEvents, ClientSide {
   /** `sess.*` variables, created on first use. */
   sessVars: Map<string, SampleValue> | null = null;
   /** Server connection kept for this client alone (http-reuse never). */
-  privateConn: H1BackConn | null = null;
+  privateConn: ServerSide | null = null;
   /** Bytes written for the current request's response (%B). */
   bytesOut = 0;
   /** Framing of the current response on this connection. */
@@ -307,6 +306,10 @@ export class H1FrontConn implements FrontConn, H1ParserEvents, ClientSide {
   }
 
   // ---- called by the stream ----
+
+  get clientConn(): object {
+    return this;
+  }
 
   get headBytes(): number {
     return this.parser.headBytes;

@@ -12,10 +12,9 @@ import { BodyKind, type HtxHeaders, type HtxRequest, type HtxResponse } from '..
 import { parseLocalResponse } from '../proto/h1/index.js';
 import { headBytesOf, requestFromH2, responseToH2, trailersFromH2, trailersToH2 } from '../proto/h2/index.js';
 import type { Frontend, FrontConn } from '../proxy/frontend.js';
-import type { ClientSide } from '../stream/sides.js';
+import type { ClientSide, ServerSide } from '../stream/sides.js';
 import { HttpStream } from '../stream/http-stream.js';
 import { connLogRecord } from '../stream/log-record.js';
-import type { H1BackConn } from './h1-back.js';
 import { stripV4Mapped } from './h1-front.js';
 
 const {
@@ -34,7 +33,7 @@ export class H2FrontConn implements FrontConn {
   /** Streams started on this connection. */
   reqCount = 0;
   sessVars: Map<string, SampleValue> | null = null;
-  privateConn: H1BackConn | null = null;
+  privateConn: ServerSide | null = null;
   readonly acceptDate: number;
   readonly clientIp: string;
   readonly clientPort: number;
@@ -252,6 +251,9 @@ export class H2FrontStream implements ClientSide {
   get acceptDate(): number {
     return this.conn.acceptDate;
   }
+  get clientConn(): object {
+    return this.conn;
+  }
   get reqCount(): number {
     return this.conn.reqCount;
   }
@@ -261,10 +263,10 @@ export class H2FrontStream implements ClientSide {
   set sessVars(v: Map<string, SampleValue> | null) {
     this.conn.sessVars = v;
   }
-  get privateConn(): H1BackConn | null {
+  get privateConn(): ServerSide | null {
     return this.conn.privateConn;
   }
-  set privateConn(c: H1BackConn | null) {
+  set privateConn(c: ServerSide | null) {
     this.conn.privateConn = c;
   }
 

@@ -142,7 +142,10 @@ export class Runtime {
   }
 
   private closeIdle(): void {
-    for (const be of this.backends.values()) for (const s of be.servers) s.pool.closeAll();
+    for (const be of this.backends.values()) for (const s of be.servers) {
+      s.pool.closeAll();
+      s.h2?.closeAll();
+    }
   }
 }
 

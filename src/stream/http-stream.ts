@@ -9,7 +9,8 @@ import { Cause, Phase } from '../core/errors.js';
 import { wheel, type Timer } from '../core/timer.js';
 import { AssignResult, type Backend, type BalanceInput, type Pending, type PendingQueue, type Server } from '../backend/index.js';
 import { H1BackConn, type H1BackOwner } from '../mux/h1-back.js';
-import type { ClientSide } from './sides.js';
+import type { ClientSide, ServerSide } from './sides.js';
+import { H2Pool } from '../mux/h2-back.js';
 import { applyForwardFor } from '../http/index.js';
 import { HttpAnalysers, St, Stage, type TimerFor } from './analysers.js';
 import { buildHttpLogRecord, nextRequestCounter } from './log-record.js';
@@ -27,7 +28,7 @@ function isSafeMethod(m: string): boolean {
 
 export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, BalanceInput, Timer {
   srv: Server | null = null;
-  conn: H1BackConn | null = null;
+  conn: ServerSide | null = null;
   /** Request body received before the server connection could take it. */
   private reqBuf: Buffer[] = [];
   private reqBufBytes = 0;
@@ -192,30 +193,37 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
     this.st = St.Connecting;
     this.tConnStart = Date.now();
     const front = this.front;
-    let conn: H1BackConn | null = null;
-    if (!this.freshRetryDone) {
+    const policy = be.config.httpReuse;
+    const port = srv.port || front.localPort;
+    let conn: ServerSide | null = null;
+    if (srv.config.proto === 'h2') {
+      const c = srv.config;
+      srv.h2 ??= new H2Pool(srv, { ...front.fe.ctx.h2.be, headerTableSize: front.fe.ctx.h2.headerTableSize, maxFrameSize: front.fe.ctx.h2.maxFrameSize }, c.poolMaxConn, c.poolPurgeDelay, c.maxReuse);
+      // Connections that failed or went away are never offered again, so a retry takes another.
+      conn = srv.h2.open(this, policy, front.reqCount === 1, front.clientConn, srv.host, port);
+    } else if (!this.freshRetryDone) {
       const priv = front.privateConn;
       if (priv !== null && priv.server === srv && priv.reusable) {
         front.privateConn = null;
         conn = priv;
       } else {
-        conn = srv.pool.take(be.config.httpReuse, front.reqCount === 1);
+        conn = srv.pool.take(policy, front.reqCount === 1);
       }
     }
-    if (conn !== null) {
-      this.conn = conn;
+    if (conn === null) {
+      const h1 = H1BackConn.connect(srv, srv.host, port, front.fe.ctx.h1Limits);
+      h1.owner = this;
+      conn = h1;
+    }
+    this.conn = conn;
+    if (conn.connected) {
       this.tc = 0;
       this.tConnected = Date.now();
       this.sendRequest();
       return;
     }
-    const port = srv.port || front.localPort;
-    conn = H1BackConn.connect(srv, srv.host, port, front.fe.ctx.h1Limits);
-    this.conn = conn;
-    conn.owner = this;
-    conn.socket.once('connect', () => {
-      if (this.conn !== conn) return;
-      conn.connected = true;
+    conn.whenConnected(() => {
+      if (this.conn !== conn || this.st !== St.Connecting) return;
       this.tConnected = Date.now();
       this.tc = this.tConnected - this.tConnStart;
       this.sendRequest();
@@ -232,7 +240,7 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
     // the 1.0 server closes after it without being told.
     const chunked10 = this.req.version === 10 && this.req.bodyKind === BodyKind.Chunked;
     if (chunked10) this.closeServer = true;
-    const close = this.closeServer || !srv.pool.wouldKeep(conn);
+    const close = this.closeServer || (!conn.multiplexed && !srv.pool.wouldKeep(conn as H1BackConn));
     const hop: H1Hop = {
       close: close && !chunked10,
       // An HTTP/1.0 request keeps its version; it must ask for keep-alive explicitly.
@@ -252,7 +260,7 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
     this.reqBodyBytes += data.length;
     if (this.st === St.Tunnel) {
       this.srv!.counters.bin += data.length;
-      if (!this.conn!.socket.write(data)) this.front.pauseReading();
+      if (!this.conn!.sendRaw(data)) this.front.pauseReading();
       this.armTimer('tunnel', this.tunnelTimeout());
       return;
     }
@@ -354,7 +362,7 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
 
   /** The client's buffer is full: the server waits until it drains. */
   onClientFull(): void {
-    this.conn?.socket.pause();
+    this.conn?.pause();
     this.front.armClient();
   }
 
@@ -363,7 +371,7 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
       this.resBuf.push(data);
       this.resBodyBytes += data.length;
       // Beyond what rules may wait for, TCP holds the rest.
-      if (this.resBodyBytes >= this.bodyLimit) this.conn?.socket.pause();
+      if (this.resBodyBytes >= this.bodyLimit) this.conn?.pause();
       this.responseBodyProgress();
       return;
     }
@@ -415,7 +423,20 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
         this.connectFailed(Cause.ServerAbort);
         return;
       case St.WaitResponse:
-        if (conn.uses > 1 && conn.parser.headBytes === 0 && !this.freshRetryDone) {
+        if (conn.refused && this.reqKeptWhole && this.retriesLeft > 0) {
+          // The server did not process the request (HTTP/2 REFUSED_STREAM, beyond its GOAWAY):
+          // whatever its method, it goes again, on another connection.
+          this.conn = null;
+          conn.detach();
+          this.retriesLeft--;
+          this.retriesDone++;
+          this.srv!.counters.wretr++;
+          this.be!.counters.wretr++;
+          this.reqHeadSent = false;
+          this.connect();
+          return;
+        }
+        if (conn.uses > 1 && !conn.responseStarted && !this.freshRetryDone) {
           // A reused connection the server had already closed. Safe requests kept whole are
           // sent again on a fresh connection; others are dropped as HAProxy does.
           this.conn = null;
@@ -463,7 +484,7 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
 
   /** The client socket drained: the server may send again. */
   onClientDrain(): void {
-    if (this.conn !== null && (this.st === St.Response || this.st === St.Tunnel)) this.conn.socket.resume();
+    if (this.conn !== null && (this.st === St.Response || this.st === St.Tunnel)) this.conn.resume();
     if (this.st === St.Response) this.front.disarm();
   }
 
@@ -472,7 +493,7 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
   /** The client sent its FIN. */
   onClientEnd(): void {
     if (this.st === St.Tunnel) {
-      this.conn?.socket.end();
+      this.conn?.endRaw();
       return;
     }
     if (!this.reqEnded) {
@@ -656,10 +677,13 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
       conn.detach();
       const srv = conn.server;
       const clean = cause === Cause.None && this.reqEnded && !this.closeServer && !this.tunnel;
-      if (clean && be !== null && be.config.httpReuse === 'never' && !this.closeClient && conn.reusable) {
+      if (conn.multiplexed) {
+        // The stream ends; its connection stays with its pool.
+        if (!clean) conn.close(false);
+      } else if (clean && be !== null && be.config.httpReuse === 'never' && !this.closeClient && conn.reusable) {
         this.front.privateConn?.close(true);
         this.front.privateConn = conn;
-      } else if (!clean || !srv.pool.put(conn)) {
+      } else if (!clean || !srv.pool.put(conn as H1BackConn)) {
         conn.close(cause === Cause.None);
       }
     }

@@ -50,3 +50,16 @@ export {
   type H1Message,
   type HeaderField,
 } from './wire.js';
+export { makeCa, tlsProbe, type TestCa, type IssuedCert, type IssueOptions, type TlsProbeOptions, type TlsProbeResult } from './certs.js';
+export {
+  H2Client,
+  h2Request,
+  nghttp,
+  nghttpServerSettings,
+  h2load,
+  type H2Response,
+  type H2RequestOptions,
+  type H2ConnectOptions,
+  type H2loadResult,
+  type ToolResult,
+} from './h2.js';

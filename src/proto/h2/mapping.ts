@@ -185,3 +185,87 @@ export function headBytesOf(raw: readonly string[]): number {
   for (let i = 0; i < raw.length; i++) n += raw[i]!.length;
   return n + raw.length * 2;
 }
+
+/**
+ * The HTTP/2 header block of a request going to an HTTP/2 server. :authority comes from the
+ * absolute URI, else from Host (which is then not sent); :path is the origin form; CONNECT
+ * carries only :authority.
+ */
+export function requestToH2(req: HtxRequest, scheme: string): H2Headers {
+  const out: H2Headers = { ':method': req.method };
+  const uri = req.uri;
+  let authority: string | undefined;
+  let path = uri;
+  const s = uri.indexOf('://');
+  if (s > 0 && uri.charCodeAt(0) !== 47) {
+    scheme = uri.slice(0, s).toLowerCase();
+    let end = uri.length;
+    for (let i = s + 3; i < uri.length; i++) {
+      const c = uri.charCodeAt(i);
+      if (c === 47 || c === 63) {
+        end = i;
+        break;
+      }
+    }
+    authority = uri.slice(s + 3, end);
+    path = end < uri.length ? (uri.charCodeAt(end) === 63 ? '/' + uri.slice(end) : uri.slice(end)) : '/';
+  }
+  if (authority === undefined) {
+    const h = req.headers;
+    for (let i = 0; i < h.length; i += 2) {
+      if (h[i]!.length === 4 && h[i]!.toLowerCase() === 'host') {
+        authority = h[i + 1]!;
+        break;
+      }
+    }
+  }
+  if (req.method === 'CONNECT') {
+    out[':authority'] = authority ?? uri;
+  } else {
+    out[':scheme'] = scheme;
+    if (authority !== undefined) out[':authority'] = authority;
+    out[':path'] = path === '' ? '/' : path;
+  }
+  addFields(out, req.headers, true);
+  return out;
+}
+
+/**
+ * The htx response of an HTTP/2 response header block (`raw`: [name, value, ...]). `endStream`:
+ * END_STREAM was on the HEADERS frame; `head`: it answers a HEAD request (no body whatever the
+ * fields say).
+ */
+export function responseFromH2(raw: readonly string[], endStream: boolean, head: boolean): HtxResponse | H2Refusal {
+  let status = -1;
+  const headers: HtxHeaders = [];
+  let contentLength = -1;
+  for (let i = 0; i < raw.length; i += 2) {
+    const n = raw[i]!;
+    const v = raw[i + 1]!;
+    if (n.charCodeAt(0) === 58) {
+      if (n !== ':status') return `unexpected pseudo-header ${n}`;
+      status = parseContentLength(v);
+      continue;
+    }
+    if (n === 'content-length') {
+      const cl = parseContentLength(v);
+      if (cl < 0 || (contentLength >= 0 && cl !== contentLength)) return 'invalid content-length';
+      contentLength = cl;
+    }
+    headers.push(n, v);
+  }
+  if (status < 100 || status > 999) return 'invalid :status';
+  let bodyKind: BodyKind;
+  if (endStream || head || status === 204 || status === 304 || status < 200) bodyKind = BodyKind.None;
+  else if (contentLength >= 0) bodyKind = BodyKind.Length;
+  else bodyKind = BodyKind.Chunked;
+  return {
+    status,
+    reason: '',
+    version: 20,
+    headers,
+    bodyKind,
+    contentLength: bodyKind === BodyKind.Length ? contentLength : -1,
+    wantClose: false,
+  };
+}

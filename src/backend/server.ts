@@ -8,6 +8,8 @@ import type { Backend } from './backend.js';
 import { PendingQueue, type Pending } from './queue.js';
 import { ServerPool } from '../pool/index.js';
 import type { H2Pool } from '../mux/h2-back.js';
+import { serverTls, type ServerTls } from '../net/tls.js';
+import type { RuleString } from '../http/actions/lf.js';
 
 export const enum SrvState {
   Up = 0,
@@ -64,6 +66,12 @@ export class Server implements LbServer {
   readonly pool: ServerPool;
   /** HTTP/2 connections to this server (`proto h2`), created on first use. */
   h2: H2Pool | null = null;
+  /** TLS towards the server (`ssl`), or null. */
+  readonly tls: ServerTls | null;
+  /** The `sni` expression, evaluated per request; null: no SNI. Set by the runtime. */
+  sni: RuleString | null = null;
+  /** The mux towards the server: `proto`, else the first protocol of its `alpn` over TLS. */
+  readonly useH2: boolean;
   /** Time of the last state change (ms since epoch), for stats. */
   lastChange = Date.now();
   /** The address connections go to; the port is 0 when it follows the client's destination port. */
@@ -83,6 +91,8 @@ export class Server implements LbServer {
     this.port = config.addr.port;
     this.family = config.addr.family;
     this.pool = new ServerPool(config.poolMaxConn, config.poolPurgeDelay, config.maxReuse);
+    this.tls = config.ssl?.enabled ? serverTls(config.ssl) : null;
+    this.useH2 = config.proto === 'h2' || (config.proto === undefined && this.tls !== null && this.tls.alpn?.[0] === 'h2');
   }
 
   get backup(): boolean {

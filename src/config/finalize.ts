@@ -125,6 +125,7 @@ function proxyConfig(p: ProxyDraft, id: number): ProxyConfig {
             maxReuse: s.maxReuse,
             check: s.check,
             ...(s.proto !== undefined ? { proto: s.proto } : {}),
+            ...(s.ssl !== undefined ? { ssl: { ...s.ssl, noVersions: [...s.ssl.noVersions] } } : {}),
             rawArgs: [...s.rawArgs],
             loc: s.loc,
           }),

@@ -9,6 +9,7 @@ import './options.js';
 import './balance.js';
 import './bind.js';
 import './ssl.js';
+import './server-ssl.js';
 import './server.js';
 import './errorfile.js';
 import './resolvers.js';

@@ -75,6 +75,25 @@ export interface BindConfig {
   loc: SourceLoc;
 }
 
+/** The TLS settings of a server. */
+export interface ServerSsl {
+  enabled: boolean;
+  /** Undefined: required (HAProxy's default, `ssl-server-verify`). */
+  verify?: 'none' | 'required';
+  caFile?: string;
+  /** Client certificate (`crt`). */
+  crt?: { cert: string; key: string };
+  /** `sni`: a sample expression, as written. */
+  sni?: string;
+  alpn?: string[];
+  verifyhost?: string;
+  ciphers?: string;
+  ciphersuites?: string;
+  minVersion?: TlsVersion;
+  maxVersion?: TlsVersion;
+  noVersions: TlsVersion[];
+}
+
 export type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
 
 /** One certificate of a TLS bind, with the names it serves (SNI). */
@@ -154,6 +173,8 @@ export interface ServerConfig {
   check: boolean;
   /** `proto h2`: HTTP/2 to the server (h2c with prior knowledge); undefined: HTTP/1.1. */
   proto?: 'h1' | 'h2';
+  /** TLS towards the server (`ssl` and its companions); used when `ssl.enabled`. */
+  ssl?: ServerSsl;
   /** The raw keywords after the address, for later issues (check options, ssl, proto). */
   rawArgs: string[];
   loc: SourceLoc;

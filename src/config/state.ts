@@ -17,6 +17,7 @@ import type {
   Timeouts,
   TuneConfig,
   BindSsl,
+  ServerSsl,
   UseBackendRule,
   AclDef,
 } from './model.js';
@@ -37,6 +38,7 @@ export interface ServerSettings {
   check: boolean;
   /** `proto h1|h2`: the mux towards the server; undefined: HTTP/1.1. */
   proto?: 'h1' | 'h2';
+  ssl?: ServerSsl;
   /** Keywords kept as written for later features (checks ...), in order. */
   rawArgs: string[];
 }

@@ -3,6 +3,7 @@
 // server's pool, and any byte or close from the server retires it.
 
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import { BodyKind, type HtxHeaders, type HtxRequest, type HtxResponse } from '../htx/index.js';
 import {
   chunkEnd,
@@ -57,6 +58,21 @@ export class H1BackConn implements H1ParserEvents, ServerSide {
     socket.on('error', (e: Error) => this.onSocketClose(e));
     socket.on('close', () => this.onSocketClose(undefined));
     socket.on('drain', () => this.owner?.onServerDrain());
+  }
+
+  /** The name the connection was opened for (its SNI): pooled connections are reused for it only. */
+  connName = '';
+  /** The event that says the connection is ready: 'connect', or 'secureConnect' over TLS. */
+  private readyEvent = 'connect';
+
+  /** Opens a TLS connection with `opts` (tls.connect options); reads come as 'data' events. */
+  static connectTls(server: Server, opts: tls.ConnectionOptions, limits: H1Limits): H1BackConn {
+    const socket = tls.connect(opts);
+    const conn = new H1BackConn(socket, server, limits);
+    conn.readyEvent = 'secureConnect';
+    conn.connName = opts.servername ?? '';
+    socket.on('data', (d: Buffer) => conn.onSocketData(d));
+    return conn;
   }
 
   /** Opens a connection to `host:port`; `connected` becomes true on 'connect'. */
@@ -138,7 +154,7 @@ export class H1BackConn implements H1ParserEvents, ServerSide {
       cb();
       return;
     }
-    this.socket.once('connect', () => {
+    this.socket.once(this.readyEvent, () => {
       this.connected = true;
       cb();
     });

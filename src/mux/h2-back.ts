@@ -7,6 +7,8 @@
 
 import * as http2 from 'node:http2';
 import * as net from 'node:net';
+import * as tls from 'node:tls';
+import { serverConnectOptions, type ServerTls } from '../net/tls.js';
 import type { Server } from '../backend/index.js';
 import type { HttpReuse } from '../config/model.js';
 import { BodyKind, type HtxHeaders, type HtxRequest } from '../htx/index.js';
@@ -41,17 +43,27 @@ export class H2BackSession {
   private gotSettings = false;
   private readonly waiting: Array<{ ok: () => void; fail: () => void }> = [];
 
+  /** The scheme of the requests (https over TLS). */
+  readonly scheme: string;
+
   constructor(
     readonly server: Server,
     readonly pool: H2Pool,
     host: string,
     port: number,
     tune: H2BackTune,
+    /** The name it was opened for (SNI): it carries requests for that name only. */
+    readonly name: string,
+    t: ServerTls | null,
   ) {
-    const socket = net.connect({ host, port, family: server.family, noDelay: true });
+    // Over TLS, h2 is offered by ALPN (the server's own `alpn` list when it has one).
+    const socket: net.Socket = t !== null
+      ? tls.connect(serverConnectOptions(t, host, port, name === '' ? undefined : name, t.alpn ?? ['h2']))
+      : net.connect({ host, port, family: server.family, noDelay: true });
     this.socket = socket;
+    this.scheme = t !== null ? 'https' : 'http';
     const mcs = tune.maxConcurrentStreams;
-    this.session = http2.connect(`http://${host}:${port}`, {
+    this.session = http2.connect(`${this.scheme}://${host}:${port}`, {
       createConnection: () => socket,
       settings: {
         headerTableSize: tune.headerTableSize,
@@ -144,11 +156,11 @@ export class H2Pool {
     return n;
   }
 
-  /** A connection a new request may use under `policy`, or null. */
-  private find(policy: HttpReuse, firstRequest: boolean, client: object): H2BackSession | null {
+  /** A connection a new request for `name` may use under `policy`, or null. */
+  private find(policy: HttpReuse, firstRequest: boolean, client: object, name: string): H2BackSession | null {
     const limit = this.tune.maxConcurrentStreams || 0xffffffff;
     for (const s of this.sessions) {
-      if (s.room(limit, this.maxReuse) <= 0) continue;
+      if (s.name !== name || s.room(limit, this.maxReuse) <= 0) continue;
       if (s.owner === client) return s;
       if (s.owner !== null && policy !== 'always' && policy !== 'aggressive') continue;
       if (policy === 'never' || (policy === 'safe' && firstRequest)) continue;
@@ -158,10 +170,10 @@ export class H2Pool {
   }
 
   /** Opens a stream for a request of `client`, on a shared connection or a new one. */
-  open(owner: ServerOwner, policy: HttpReuse, firstRequest: boolean, client: object, host: string, port: number): H2BackStream {
-    let s = this.find(policy, firstRequest, client);
+  open(owner: ServerOwner, policy: HttpReuse, firstRequest: boolean, client: object, host: string, port: number, name: string): H2BackStream {
+    let s = this.find(policy, firstRequest, client, name);
     if (s === null) {
-      s = new H2BackSession(this.server, this, host, port, this.tune);
+      s = new H2BackSession(this.server, this, host, port, this.tune, name, this.server.tls);
       this.sessions.push(s);
     }
     if (s.active === 0 || policy === 'safe' || policy === 'never') s.owner = client;
@@ -265,7 +277,7 @@ export class H2BackStream implements ServerSide {
     const bodyless = hop.framing === BodyKind.None || (ended && body.length === 0 && (trailers === undefined || trailers.length === 0));
     let st: http2.ClientHttp2Stream;
     try {
-      st = this.session.session.request(requestToH2(req, 'http'), { endStream: bodyless, waitForTrailers: !bodyless });
+      st = this.session.session.request(requestToH2(req, this.session.scheme), { endStream: bodyless, waitForTrailers: !bodyless });
     } catch {
       // The connection went away between the choice and the request: refused, never sent.
       this.refused = true;

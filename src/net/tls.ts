@@ -7,7 +7,7 @@
 
 import type * as net from 'node:net';
 import * as tls from 'node:tls';
-import type { BindSsl, TlsCert } from '../config/model.js';
+import type { BindSsl, ServerSsl, TlsCert } from '../config/model.js';
 import { versionRange } from '../config/ssl.js';
 
 export class BindTls {
@@ -115,4 +115,49 @@ export class BindTls {
   forget(raw: net.Socket): void {
     this.pending.delete(`${raw.remoteAddress}:${raw.remotePort}`);
   }
+}
+
+/** What a connection to a TLS server needs, built once per server. */
+export interface ServerTls {
+  readonly context: tls.SecureContext;
+  readonly verify: boolean;
+  readonly verifyhost: string | undefined;
+  readonly alpn: string[] | undefined;
+}
+
+/** The TLS settings of a server (`server ... ssl`), with its secure context built once. */
+export function serverTls(s: ServerSsl): ServerTls {
+  const range = versionRange({ minVersion: s.minVersion, maxVersion: s.maxVersion, noVersions: s.noVersions } as BindSsl);
+  const opts: tls.SecureContextOptions = { minVersion: range.min, maxVersion: range.max };
+  const ciphers = [s.ciphersuites, s.ciphers].filter((x) => x !== undefined).join(':');
+  if (ciphers !== '') opts.ciphers = ciphers;
+  if (s.caFile !== undefined) opts.ca = s.caFile;
+  if (s.crt !== undefined) {
+    opts.cert = s.crt.cert;
+    opts.key = s.crt.key;
+  }
+  return { context: tls.createSecureContext(opts), verify: s.verify !== 'none', verifyhost: s.verifyhost, alpn: s.alpn };
+}
+
+/**
+ * Options of tls.connect for one connection to a server. `sni` is the server name sent (from
+ * the `sni` expression); the certificate's chain is verified unless `verify none`, and its name
+ * against `verifyhost`, else the SNI, as HAProxy does (an IP-addressed server without either is
+ * checked for its chain only).
+ */
+export function serverConnectOptions(t: ServerTls, host: string, port: number, sni: string | undefined, alpn: string[] | undefined): tls.ConnectionOptions {
+  const o: tls.ConnectionOptions = {
+    host,
+    port,
+    secureContext: t.context,
+    rejectUnauthorized: t.verify,
+    checkServerIdentity: (_h, cert) => {
+      const name = t.verifyhost ?? sni;
+      return t.verify && name !== undefined ? tls.checkServerIdentity(name, cert) : undefined;
+    },
+  };
+  if (sni !== undefined && sni !== '') o.servername = sni;
+  const protos = alpn ?? t.alpn;
+  if (protos !== undefined) o.ALPNProtocols = protos;
+  return o;
 }

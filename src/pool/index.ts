@@ -44,8 +44,8 @@ export class ServerPool {
     this.used--;
   }
 
-  /** Takes an idle connection allowed by `policy`, or null. */
-  take(policy: HttpReuse, firstRequest: boolean): H1BackConn | null {
+  /** Takes an idle connection allowed by `policy`, opened for `name` (its SNI), or null. */
+  take(policy: HttpReuse, firstRequest: boolean, name = ''): H1BackConn | null {
     if (policy === 'never' || (policy === 'safe' && firstRequest)) return null;
     const list = this.idle;
     for (let i = list.length - 1; i >= 0; i--) {
@@ -56,6 +56,7 @@ export class ServerPool {
         continue;
       }
       if (policy === 'aggressive' && firstRequest && c.uses < 2) continue;
+      if (c.connName !== name) continue;
       this.removeAt(i);
       return c;
     }

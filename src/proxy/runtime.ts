@@ -44,6 +44,10 @@ export class Runtime {
         be.stateLog = (level, msg) => events.event(level, msg);
         be.rules = rules.get(p) ?? null;
         const c = conds.get(p)!;
+        for (const srv of be.servers) {
+          const sni = srv.config.ssl?.enabled ? srv.config.ssl.sni : undefined;
+          if (sni !== undefined) srv.sni = compileRuleString(`%[${sni}]`, { dir: 'req', http: false, file: srv.config.loc.file, line: srv.config.loc.line, files, refs: [] });
+        }
         be.useServerRules = p.useServers.flatMap((r): Backend['useServerRules'] => {
           const cond = c.compile(r.cond)!;
           if (r.server.includes('%[')) {

@@ -11,6 +11,7 @@ import { AssignResult, type Backend, type BalanceInput, type Pending, type Pendi
 import { H1BackConn, type H1BackOwner } from '../mux/h1-back.js';
 import type { ClientSide, ServerSide } from './sides.js';
 import { H2Pool } from '../mux/h2-back.js';
+import { serverConnectOptions } from '../net/tls.js';
 import { applyForwardFor } from '../http/index.js';
 import { HttpAnalysers, St, Stage, type TimerFor } from './analysers.js';
 import { buildHttpLogRecord, nextRequestCounter } from './log-record.js';
@@ -195,23 +196,28 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
     const front = this.front;
     const policy = be.config.httpReuse;
     const port = srv.port || front.localPort;
+    // Connections are kept per server name (SNI): a pooled one serves requests for its name only.
+    const name = srv.sni !== null ? srv.sni.render(this) : '';
     let conn: ServerSide | null = null;
-    if (srv.config.proto === 'h2') {
+    if (srv.useH2) {
       const c = srv.config;
       srv.h2 ??= new H2Pool(srv, { ...front.fe.ctx.h2.be, headerTableSize: front.fe.ctx.h2.headerTableSize, maxFrameSize: front.fe.ctx.h2.maxFrameSize }, c.poolMaxConn, c.poolPurgeDelay, c.maxReuse);
       // Connections that failed or went away are never offered again, so a retry takes another.
-      conn = srv.h2.open(this, policy, front.reqCount === 1, front.clientConn, srv.host, port);
+      conn = srv.h2.open(this, policy, front.reqCount === 1, front.clientConn, srv.host, port, name);
     } else if (!this.freshRetryDone) {
       const priv = front.privateConn;
-      if (priv !== null && priv.server === srv && priv.reusable) {
+      if (priv !== null && priv.server === srv && priv.reusable && (priv as H1BackConn).connName === name) {
         front.privateConn = null;
         conn = priv;
       } else {
-        conn = srv.pool.take(policy, front.reqCount === 1);
+        conn = srv.pool.take(policy, front.reqCount === 1, name);
       }
     }
     if (conn === null) {
-      const h1 = H1BackConn.connect(srv, srv.host, port, front.fe.ctx.h1Limits);
+      const limits = front.fe.ctx.h1Limits;
+      const h1 = srv.tls !== null
+        ? H1BackConn.connectTls(srv, serverConnectOptions(srv.tls, srv.host, port, name === '' ? undefined : name, srv.tls.alpn), limits)
+        : H1BackConn.connect(srv, srv.host, port, limits);
       h1.owner = this;
       conn = h1;
     }

@@ -1,0 +1,127 @@
+// TLS towards servers (HAProxy's server keywords in ssl_sock.c): `ssl`, `verify none|required`,
+// `ca-file`, `crt` (client certificate), `sni EXPR`, `alpn`, `verifyhost`, versions and
+// ciphers. As HAProxy, `ssl` verifies the server's certificate unless `verify none` is said.
+
+import { readFileSync } from 'node:fs';
+import { loadCert } from './ssl.js';
+import type { ServerSsl, TlsVersion } from './model.js';
+import { getLogFormatChecker, registerPostCheck, registerServerOptions, type ServerOptionContext, type ServerOptionDef } from './registry.js';
+
+const VERSIONS: Record<string, TlsVersion> = { 'TLSv1.0': 'TLSv1', 'TLSv1.1': 'TLSv1.1', 'TLSv1.2': 'TLSv1.2', 'TLSv1.3': 'TLSv1.3' };
+const ORDER: TlsVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
+
+function sslOf(ctx: ServerOptionContext): ServerSsl {
+  // A server starts from its default-server settings: its own TLS settings are a copy.
+  const cur = ctx.target.ssl;
+  const s: ServerSsl = cur ? { ...cur, noVersions: [...cur.noVersions] } : { enabled: false, noVersions: [] };
+  ctx.target.ssl = s;
+  return s;
+}
+
+function flag(name: string, apply: (s: ServerSsl) => void): ServerOptionDef {
+  return {
+    name,
+    args: 0,
+    defaultOk: true,
+    parse(ctx) {
+      apply(sslOf(ctx));
+      return undefined;
+    },
+  };
+}
+
+function arg(name: string, missing: string, apply: (s: ServerSsl, v: string) => string | undefined): ServerOptionDef {
+  return {
+    name,
+    args: 1,
+    defaultOk: true,
+    parse(ctx) {
+      const v = ctx.args[ctx.cur + 1];
+      if (v === undefined) return missing;
+      return apply(sslOf(ctx), v);
+    },
+  };
+}
+
+registerServerOptions([
+  flag('ssl', (s) => (s.enabled = true)),
+  flag('no-ssl', (s) => (s.enabled = false)),
+  arg('verify', "'verify' : missing verify method", (s, v) => {
+    if (v !== 'none' && v !== 'required') return `'verify' : unknown verify method '${v}', only 'none' and 'required' are supported`;
+    s.verify = v;
+    return undefined;
+  }),
+  arg('ca-file', "'ca-file' : missing CAfile path", (s, v) => {
+    try {
+      s.caFile = readFileSync(v, 'latin1');
+    } catch {
+      return `Couldn't open the ca-file '${v}' (No such file or directory)`;
+    }
+    return undefined;
+  }),
+  arg('crt', "'crt' : missing certificate file path", (s, v) => {
+    const c = loadCert(v);
+    if (typeof c === 'string') return c.replace(/\.$/, '');
+    s.crt = { cert: c.cert, key: c.key };
+    return undefined;
+  }),
+  arg('sni', "'sni' : missing sni expression", (s, v) => {
+    // The expression is checked the way a %[...] of a log format is (fetches, converters).
+    const err = getLogFormatChecker()?.(`%[${v}]`, 'http');
+    if (err !== undefined) return `'sni' : ${err}`;
+    s.sni = v;
+    return undefined;
+  }),
+  arg('alpn', "'alpn' : missing the comma-delimited ALPN protocol suite", (s, v) => {
+    const list = v.split(',').filter((p) => p !== '');
+    if (list.length === 0) return "'alpn' : missing the comma-delimited ALPN protocol suite";
+    s.alpn = list;
+    return undefined;
+  }),
+  arg('verifyhost', "'verifyhost' : missing hostname", (s, v) => {
+    s.verifyhost = v;
+    return undefined;
+  }),
+  arg('ciphers', "'ciphers' : missing cipher suite", (s, v) => {
+    s.ciphers = v;
+    return undefined;
+  }),
+  arg('ciphersuites', "'ciphersuites' : missing cipher suite", (s, v) => {
+    s.ciphersuites = v;
+    return undefined;
+  }),
+  ...(['ssl-min-ver', 'ssl-max-ver'] as const).map((name) =>
+    arg(name, `'${name}' : missing the ssl/tls version`, (s, v) => {
+      const ver = VERSIONS[v];
+      if (ver === undefined) return `'${v}' : unknown ssl/tls version`;
+      if (name === 'ssl-min-ver') s.minVersion = ver;
+      else s.maxVersion = ver;
+      return undefined;
+    }),
+  ),
+  ...(['10', '11', '12', '13'] as const).flatMap((n): ServerOptionDef[] => {
+    const ver = ORDER[Number(n[1])]!;
+    return [
+      flag(`no-tlsv${n}`, (s) => s.noVersions.push(ver)),
+      flag(`force-tlsv${n}`, (s) => {
+        s.minVersion = ver;
+        s.maxVersion = ver;
+      }),
+    ];
+  }),
+  flag('no-sslv3', () => {}),
+]);
+
+// `ssl` verifies the server unless told not to, and verifying needs CAs (HAProxy's check and wording).
+registerPostCheck((state) => {
+  for (const p of state.proxies) {
+    for (const s of p.servers) {
+      const ssl = s.ssl;
+      if (ssl?.enabled && ssl.verify !== 'none' && ssl.caFile === undefined) {
+        state.diags.alert(
+          `[${s.loc.file}:${s.loc.line}] : 'server ${p.name}/${s.name}' : verify is enabled by default but no CA file specified. If you're running on a LAN where you're certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the global section to disable server-side verifications by default.`,
+        );
+      }
+    }
+  }
+});

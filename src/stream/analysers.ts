@@ -62,6 +62,8 @@ export abstract class HttpAnalysers extends Txn {
   /** The rule list being run and the rule to resume from (after wait-for-body). */
   protected stage = Stage.FrontRequest;
   protected ruleFrom = 0;
+  /** Waiting for the request body for `option http-buffer-request`. */
+  private buffering = false;
   /** The reply a tarpit sends when its time is over (null: the proxy's error message). */
   protected tarpitReply: HttpReply | null = null;
   protected tarpitStatus = 500;
@@ -105,6 +107,7 @@ export abstract class HttpAnalysers extends Txn {
   protected requestRules(): void {
     const fe = this.front.fe;
     if (this.stage === Stage.FrontRequest) {
+      if (this.ruleFrom === 0 && fe.config.options.httpBufferRequest && this.holdForBody()) return;
       const rules = fe.rules?.request;
       if (rules !== undefined && rules.length > 0 && !this.requestVerdict(runHttpRules(rules, this, this.ruleFrom))) return;
       this.ruleFrom = 0;
@@ -120,6 +123,7 @@ export abstract class HttpAnalysers extends Txn {
       this.stage = Stage.BackRequest;
     }
     const be = this.be!;
+    if (this.ruleFrom === 0 && be.config.options.httpBufferRequest && this.holdForBody()) return;
     const rules = be.rules?.request;
     if (be.config !== fe.config && rules !== undefined && rules.length > 0 && !this.requestVerdict(runHttpRules(rules, this, this.ruleFrom))) return;
     this.ruleFrom = 0;
@@ -214,8 +218,30 @@ export abstract class HttpAnalysers extends Txn {
   }
 
   /** Request body arrived while rules wait for it: run them again from the waiting rule. */
+  /**
+   * `option http-buffer-request`: before the rules, wait for the whole body or a full buffer
+   * (bufsize - maxrewrite), under `timeout http-request`. True while waiting.
+   */
+  private holdForBody(): boolean {
+    if (!this.bodyIncomplete() || this.reqBodyBytes >= this.bodyLimit) return false;
+    this.st = St.Hold;
+    this.buffering = true;
+    this.sendContinue();
+    const t = this.front.fe.config.timeouts;
+    this.armTimer('reqbody', t.httpRequest ?? t.client);
+    return true;
+  }
+
   protected requestBodyProgress(): void {
     if (this.st !== St.Hold || this.timerFor !== 'reqbody') return;
+    if (this.buffering) {
+      if (this.bodyIncomplete() && this.reqBodyBytes < this.bodyLimit) return;
+      this.buffering = false;
+      this.disarmTimer();
+      this.st = St.Init;
+      this.requestRules();
+      return;
+    }
     const v = runHttpRules(this.stage === Stage.FrontRequest ? this.front.fe.rules!.request : this.be!.rules!.request, this, this.ruleFrom);
     if (v.kind === VerdictKind.WaitForBody) {
       this.ruleFrom = lastRuleIndex;

@@ -1,4 +1,5 @@
-// What the benchmark measures: CPU time of a process tree from /proc, and wrk's report.
+// What the benchmark measures: CPU time of a process tree from /proc, and the load generators'
+// reports (wrk for HTTP/1.1, h2load for HTTP/2).
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 
@@ -130,4 +131,44 @@ export function cpuBusyTicks(): number[] {
     out[Number(m[1])] = user! + nice! + system! + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0);
   }
   return out;
+}
+
+export interface H2loadReport {
+  /** Requests of the measured phase (h2load's "total"; the warm-up is not counted). */
+  requests: number;
+  succeeded: number;
+  /** Every request that did not get a 2xx/3xx answer: HTTP-level failures, `errored` and timeouts. */
+  failed: number;
+  /** The part of `failed` that got no answer at all (connection error, RST_STREAM). */
+  errored: number;
+  timeout: number;
+  /** 4xx and 5xx answers (a part of `failed`). */
+  non2xx3xx: number;
+  requestsPerSec: number;
+  /** Length of the measured phase, requests / req/s: h2load's "finished in" includes the warm-up. */
+  durationS: number;
+  /** h2load's "finished in": the whole run, warm-up included. */
+  finishedS: number;
+}
+
+/** Parses the summary h2load prints. Throws when the request counts or the timing are missing. */
+export function parseH2load(out: string): H2loadReport {
+  const req = /requests: (\d+) total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/.exec(out);
+  const fin = /finished in ([\d.]+)(us|ms|s|m), ([\d.]+) req\/s/.exec(out);
+  if (!req || !fin) throw new Error(`cannot read h2load output:\n${out}`);
+  const status = /status codes: \d+ 2xx, \d+ 3xx, (\d+) 4xx, (\d+) 5xx/.exec(out);
+  const requests = Number(req[1]);
+  const requestsPerSec = Number(fin[3]);
+  const finishedS = durationSeconds(fin[1]!, fin[2]!);
+  return {
+    requests,
+    succeeded: Number(req[2]),
+    failed: Number(req[3]),
+    errored: Number(req[4]),
+    timeout: Number(req[5]),
+    non2xx3xx: status ? Number(status[1]) + Number(status[2]) : 0,
+    requestsPerSec,
+    durationS: requestsPerSec > 0 ? requests / requestsPerSec : finishedS,
+    finishedS,
+  };
 }

@@ -90,9 +90,17 @@ export class H2BackSession {
     });
   }
 
+  /** A limit learned from streams the server refused. */
+  private cap = Infinity;
+
+  capAt(n: number): void {
+    this.cap = Math.max(1, Math.min(this.cap, n));
+  }
+
   /** How many more streams this connection may carry now. */
   room(limit: number, maxReuse: number): number {
     if (this.dead || this.session.destroyed || this.session.closed) return 0;
+    limit = Math.min(limit, this.cap);
     // Until the server's SETTINGS arrive, tune.h2.be.max-concurrent-streams is assumed, as HAProxy.
     const remote = this.gotSettings ? (this.session.remoteSettings.maxConcurrentStreams ?? limit) : limit;
     let n = Math.min(remote, limit) - this.active;
@@ -340,10 +348,16 @@ export class H2BackStream implements ServerSide {
 
   private onClose(): void {
     const st = this.st;
-    if (st !== null && st.rstCode === NGHTTP2_REFUSED_STREAM && !this.responseStarted) this.refused = true;
+    if (st !== null && st.rstCode === NGHTTP2_REFUSED_STREAM && !this.responseStarted) {
+      this.refused = true;
+      // The server takes fewer streams than were sent (before its SETTINGS were known, or it
+      // lowered its limit): no more than it carries now goes to this connection.
+      this.session.capAt(this.session.active - 1);
+    }
+    // The slot is given back first, so that a retry sees the connection as it is now.
+    this.release();
     const o = this.owner;
     if (o !== null && !this.ended) o.onServerClose(st !== null && st.rstCode !== 0 ? new Error(`RST_STREAM ${st.rstCode}`) : undefined);
-    this.release();
   }
 
   sendData(b: Buffer): boolean {

@@ -191,6 +191,8 @@ export interface TlsProbeResult {
   alpn: string | false;
   /** "TLSv1.3"... */
   protocol: string | null;
+  /** Negotiated cipher, OpenSSL name ("ECDHE-ECDSA-AES128-GCM-SHA256", "TLS_AES_128_GCM_SHA256"). */
+  cipher: string | null;
   /** Subject CN and subjectAltName of the certificate the server presented. */
   peerCN: string | null;
   peerSAN: string | null;
@@ -214,6 +216,7 @@ export function tlsProbe(port: number, opts: TlsProbeOptions = {}): Promise<TlsP
       error: null,
       alpn: false,
       protocol: null,
+      cipher: null,
       peerCN: null,
       peerSAN: null,
       fingerprint256: null,
@@ -237,6 +240,7 @@ export function tlsProbe(port: number, opts: TlsProbeOptions = {}): Promise<TlsP
       r.handshake = true;
       r.alpn = s.alpnProtocol ?? false;
       r.protocol = s.getProtocol();
+      r.cipher = s.getCipher()?.name ?? null;
       const peer = s.getPeerCertificate();
       if (peer && Object.keys(peer).length > 0) {
         const cn = peer.subject?.CN;

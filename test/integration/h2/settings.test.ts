@@ -1,0 +1,178 @@
+// The SETTINGS an HTTP/2 client sees from sluice (tune.h2.* and their fe. forms; defaults 4096 /
+// 65535 / 16384 / 100), max-concurrent-streams kept and enforced, and the graceful stop (SIGUSR1)
+// with HTTP/2 streams in progress: GOAWAY(NO_ERROR), the streams finish, the process exits. Each
+// scenario runs against haproxy 2.6 as well, where 2.6 has the keyword.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import {
+  H2Client,
+  freePort,
+  h2load,
+  nghttp,
+  skipUnless,
+  startHaproxy,
+  startOrigin,
+  startSluice,
+  type Origin,
+  type ProcHandle,
+} from '../../harness/index.js';
+import { haveHaproxy, lazySides, sideTest } from '../../harness/sides.js';
+import { assertWhole } from './util.js';
+
+let origin: Origin;
+before(async () => {
+  origin = await startOrigin('o');
+});
+after(async () => {
+  await origin?.close();
+});
+
+const TUNE_TEMPLATE = (global: string): string => `global
+${global}
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 10s
+    timeout server 10s
+frontend h2
+    bind 127.0.0.1:{{port:h2}} proto h2
+    default_backend be
+backend be
+    server s1 127.0.0.1:{{origin}}
+`;
+
+interface TuneCase {
+  name: string;
+  global: string;
+  /** The SETTINGS a client sees (announced or RFC defaults when not announced). */
+  expect: { headerTableSize?: number; initialWindowSize?: number; maxFrameSize?: number; maxConcurrentStreams?: number };
+  noReference?: string;
+  todo?: string;
+}
+
+const TUNES: TuneCase[] = [
+  {
+    name: 'defaults: 4096 / 65535 / 16384 / 100',
+    global: '',
+    expect: { headerTableSize: 4096, initialWindowSize: 65535, maxFrameSize: 16384, maxConcurrentStreams: 100 },
+  },
+  {
+    name: 'common tune.h2.* forms',
+    global: '    tune.h2.header-table-size 8192\n    tune.h2.initial-window-size 100000\n    tune.h2.max-concurrent-streams 5',
+    expect: { headerTableSize: 8192, initialWindowSize: 100000, maxConcurrentStreams: 5 },
+  },
+  {
+    name: 'max-concurrent-streams 0 is unlimited',
+    global: '    tune.h2.max-concurrent-streams 0',
+    expect: { maxConcurrentStreams: 0xffffffff },
+    noReference: 'haproxy 2.6.12 refuses every stream with 0, against its documentation (zero disables the limit)',
+  },
+  {
+    name: 'max-frame-size within tune.bufsize',
+    global: '    tune.bufsize 65536\n    tune.h2.max-frame-size 32768',
+    expect: { maxFrameSize: 32768 },
+  },
+  {
+    name: 'max-frame-size above tune.bufsize is capped to the buffer size',
+    global: '    tune.h2.max-frame-size 32768',
+    expect: { maxFrameSize: 16384 },
+    todo: 'sluice announces 32768 with the default 16384-byte buffers; haproxy never announces more than tune.bufsize',
+  },
+  {
+    name: 'tune.h2.fe.max-concurrent-streams 5',
+    global: '    tune.h2.fe.max-concurrent-streams 5',
+    expect: { maxConcurrentStreams: 5 },
+    noReference: 'haproxy 2.6 has no tune.h2.fe.* keywords (2.8 and later)',
+  },
+  {
+    name: 'tune.h2.fe.initial-window-size over the common form',
+    global: '    tune.h2.initial-window-size 100000\n    tune.h2.fe.initial-window-size 200000',
+    expect: { initialWindowSize: 200000 },
+    noReference: 'haproxy 2.6 has no tune.h2.fe.* keywords (2.8 and later)',
+  },
+];
+
+describe('SETTINGS announced by tune.h2.*', () => {
+  const started: Array<ReturnType<typeof lazySides>> = [];
+  after(async () => {
+    for (const s of started) await s.stop();
+  });
+  for (const c of TUNES) {
+    const src = lazySides(TUNE_TEMPLATE(c.global), () => ({ values: { origin: origin.port } }));
+    started.push(src);
+    sideTest(`SETTINGS: ${c.name}`, src, async (side) => {
+      const client = await H2Client.connect(side.port('h2'));
+      try {
+        const got = client.remoteSettings;
+        assert.ok(got, 'no SETTINGS from the server');
+        for (const [k, v] of Object.entries(c.expect)) assert.equal(got[k as keyof typeof got], v, `${k}: ${JSON.stringify(got)}`);
+        // The connection works with them.
+        assertWhole(await client.request({ path: '/?size=70000' }), 70000, 'a body larger than one window');
+      } finally {
+        client.destroy();
+      }
+    }, { todo: c.todo, noReference: c.noReference });
+  }
+
+  const mcs5 = lazySides(TUNE_TEMPLATE('    tune.h2.max-concurrent-streams 5'), () => ({ values: { origin: origin.port } }));
+  started.push(mcs5);
+  sideTest('max-concurrent-streams 5: a client keeping to it gets every answer', mcs5, async (side) => {
+    const c = await H2Client.connect(side.port('h2'));
+    try {
+      assert.equal(c.remoteSettings?.maxConcurrentStreams, 5);
+      const rs = await Promise.all(Array.from({ length: 20 }, (_, i) => c.request({ path: `/m${i}?size=100&delay=50` })));
+      rs.forEach((r, i) => assertWhole(r, 100, `stream ${i}`));
+    } finally {
+      c.destroy();
+    }
+  });
+
+  sideTest('max-concurrent-streams 5: streams opened beyond it are refused, the others answered', mcs5, async (side) => {
+    // h2load sends its first 50 HEADERS before it reads the SETTINGS: only 5 per connection fit.
+    const r = await h2load(['-n', '500', '-c', '2', '-m', '50', `http://127.0.0.1:${side.port('h2')}/?size=10`]);
+    assert.equal(r.succeeded + r.failed, 500, r.stdout);
+    assert.equal(r.status['2xx'], r.succeeded, r.stdout);
+    assert.ok(r.failed > 0, `some streams are refused: ${r.stdout}`);
+    assert.ok(r.succeeded >= 10, r.stdout);
+  });
+});
+
+
+describe('graceful stop (SIGUSR1) with HTTP/2 streams in progress', () => {
+  const kinds: Array<[string, (cfg: string, o: { waitPorts: number[] }) => Promise<ProcHandle>, string | false]> = [
+    ['sluice', startSluice, false],
+    ['haproxy 2.6', startHaproxy, haveHaproxy ? false : 'haproxy is not installed'],
+  ];
+  for (const [name, start, skip] of kinds) {
+    test(`${name}: GOAWAY(NO_ERROR) is sent, the slow streams complete, the process exits`, { skip: skip || skipUnless('nghttp') }, async (t) => {
+      const port = await freePort();
+      const p = await start(
+        `defaults\n    mode http\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n` +
+          `frontend fe\n    bind 127.0.0.1:${port} proto h2\n    default_backend be\n` +
+          `backend be\n    server s1 127.0.0.1:${origin.port}\n`,
+        { waitPorts: [port] },
+      );
+      t.after(() => p.stop());
+      const tag = `${name.replace(/\W/g, '')}${port}`;
+      const c = await H2Client.connect(port);
+      const idle = await H2Client.connect(port);
+      t.after(() => {
+        c.destroy();
+        idle.destroy();
+      });
+      const slow = c.request({ path: `/slow-${tag}?delay=800&size=20000` });
+      const ng = nghttp(['-v', '-n', `http://127.0.0.1:${port}/slow2-${tag}?delay=800&size=30000`]);
+      await origin.waitFor((o) => o.requests.filter((r) => r.path.endsWith(tag)).length >= 2);
+      p.signal('SIGUSR1');
+      const [r, n] = await Promise.all([slow, ng]);
+      assertWhole(r, 20000, 'the stream in progress');
+      assert.ok(c.goaways.length > 0 && c.goaways.every(([code]) => code === 0), JSON.stringify(c.goaways));
+      assert.equal(n.exitCode, 0, n.stdout + n.stderr);
+      assert.match(n.stdout, /recv GOAWAY frame[^\n]*\n\s+\(last_stream_id=\d+, error_code=NO_ERROR\(0x00\)/);
+      assert.match(n.stdout, /recv DATA frame <length=\d+, flags=0x01, stream_id=13>/);
+      assert.equal(await idle.waitClosed(3000), true, 'an idle connection is closed');
+      const exit = await p.waitExit(5000);
+      assert.equal(exit.code, 0, p.describe());
+    });
+  }
+});

@@ -159,6 +159,16 @@ export class H2Client {
         error: null as string | null,
       };
       let st: http2.ClientHttp2Stream;
+      let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+      let hardTimer: NodeJS.Timeout | undefined;
+      const settle = (r: H2Response): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        clearTimeout(hardTimer);
+        resolve(r);
+      };
       try {
         st = this.session.request(headers, {
           endStream,
@@ -168,9 +178,16 @@ export class H2Client {
         resolve(finish(0, (e as Error).message));
         return;
       }
-      const timer = setTimeout(() => {
+      let cancelled = false;
+      timer = setTimeout(() => {
+        cancelled = true;
         res.error ??= `no end within ${o.timeoutMs ?? 10000} ms`;
         st.close(http2.constants.NGHTTP2_CANCEL);
+        // A stream whose writes are blocked by flow control may never report 'close': give up on it.
+        hardTimer = setTimeout(() => {
+          st.destroy();
+          settle(finish(st.rstCode ?? http2.constants.NGHTTP2_CANCEL, null));
+        }, 500);
       }, o.timeoutMs ?? 10000);
       function finish(rstCode: number, err: string | null): H2Response {
         const body = Buffer.concat(res.chunks);
@@ -194,13 +211,14 @@ export class H2Client {
       });
       st.on('trailers', (h: http2.IncomingHttpHeaders, _f: number, raw?: string[]) => (res.rawTrailers = pairs(h, raw)));
       st.on('data', (d: Buffer) => res.chunks.push(d));
-      st.on('end', () => (res.ended = true));
+      // Node ends the readable side itself when a reset arrives while we still send ('aborted'
+      // first) or when we cancel: only an 'end' before either is the server's END_STREAM.
+      let aborted = false;
+      st.on('aborted', () => (aborted = true));
+      st.on('end', () => (res.ended = !aborted && !cancelled));
       st.on('error', (e: Error) => (res.error ??= e.message));
       st.on('wantTrailers', () => st.sendTrailers(o.trailers ?? {}));
-      st.on('close', () => {
-        clearTimeout(timer);
-        resolve(finish(st.rstCode ?? 0, null));
-      });
+      st.on('close', () => settle(finish(st.rstCode ?? 0, null)));
       o.onStream?.(st);
       if (body !== null) {
         const size = o.chunkSize ?? Math.max(1, body.length);

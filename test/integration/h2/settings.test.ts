@@ -1,7 +1,8 @@
 // The SETTINGS an HTTP/2 client sees from sluice (tune.h2.* and their fe. forms; defaults 4096 /
-// 65535 / 16384 / 100), max-concurrent-streams kept and enforced, and the graceful stop (SIGUSR1)
-// with HTTP/2 streams in progress: GOAWAY(NO_ERROR), the streams finish, the process exits. Each
-// scenario runs against haproxy 2.6 as well, where 2.6 has the keyword.
+// 65535 / 16384 / 100), max-concurrent-streams kept and enforced, which timeout closes an idle
+// HTTP/2 connection, and the graceful stop (SIGUSR1) with HTTP/2 streams in progress:
+// GOAWAY(NO_ERROR), the streams finish, the process exits. Each scenario runs against haproxy 2.6
+// as well, where 2.6 has the keyword.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
@@ -137,6 +138,45 @@ describe('SETTINGS announced by tune.h2.*', () => {
   });
 });
 
+const IDLE_TEMPLATE = `defaults
+    mode http
+    timeout connect 1s
+    timeout client 10s
+    timeout server 10s
+    timeout http-request 3s
+    timeout http-keep-alive 300ms
+frontend h2
+    bind 127.0.0.1:{{port:h2}} proto h2
+    default_backend be
+backend be
+    server s1 127.0.0.1:{{origin}}
+`;
+
+describe('idle HTTP/2 connections', () => {
+  const idle = lazySides(IDLE_TEMPLATE, () => ({ values: { origin: origin.port } }));
+  after(() => idle.stop());
+
+  sideTest('after a stream: closed with GOAWAY(NO_ERROR) once timeout http-keep-alive expires', idle, async (side) => {
+    const c = await H2Client.connect(side.port('h2'));
+    try {
+      assertWhole(await c.request({ path: '/?size=1' }), 1, 'first stream');
+      assert.equal(await c.waitClosed(2000), true, 'closed well before timeout http-request (3s)');
+      assert.ok(c.goaways.length > 0 && c.goaways.every(([code]) => code === 0), JSON.stringify(c.goaways));
+    } finally {
+      c.destroy();
+    }
+  });
+
+  sideTest('before any stream: timeout http-request applies, not http-keep-alive', idle, async (side) => {
+    const c = await H2Client.connect(side.port('h2'));
+    try {
+      assert.equal(await c.waitClosed(1500), false, 'still open after 5 times the keep-alive timeout');
+      assert.equal(await c.waitClosed(4000), true, 'closed once timeout http-request expired');
+    } finally {
+      c.destroy();
+    }
+  }, { todo: 'sluice applies timeout http-keep-alive to a connection that never carried a stream' });
+});
 
 describe('graceful stop (SIGUSR1) with HTTP/2 streams in progress', () => {
   const kinds: Array<[string, (cfg: string, o: { waitPorts: number[] }) => Promise<ProcHandle>, string | false]> = [

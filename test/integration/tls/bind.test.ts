@@ -372,3 +372,65 @@ describe('global TLS settings', () => {
     assert.ok(answered(r), show(r));
   }, { todo: 'sluice accepts crt-base and ignores it (the relative crt path is not found)' });
 });
+
+const FETCH_TEMPLATE = `defaults
+    mode http
+    timeout connect 1s
+    timeout client 10s
+    timeout server 10s
+frontend fe
+    bind 127.0.0.1:{{port:tls}} ssl crt {{a}} crt {{b}} alpn h2,http/1.1
+    bind 127.0.0.1:{{port:clear}}
+    http-request redirect scheme https if !{ ssl_fc } { path_beg /r }
+    http-request set-header x-ssl %[ssl_fc]
+    http-request set-header x-sni %[ssl_fc_sni]
+    use_backend be_b if { ssl_fc_sni b.test }
+    default_backend be
+backend be
+    server s1 127.0.0.1:{{origin}}
+backend be_b
+    server s2 127.0.0.1:{{originB}}
+`;
+
+describe('TLS sample fetches', () => {
+  let originB: Origin;
+  const fetches = lazySides(FETCH_TEMPLATE, () => ({ values: { ...values, originB: originB.port } }));
+  before(async () => {
+    originB = await startOrigin('ob');
+  });
+  after(async () => {
+    await fetches.stop();
+    await originB?.close();
+  });
+
+  sideTest('redirect scheme https if !{ ssl_fc }: cleartext is redirected, TLS is served', fetches, async (side) => {
+    const clear = await curl([`http://127.0.0.1:${side.port('clear')}/r?size=7`]);
+    assert.equal(clear.status, 302);
+    assert.equal(clear.header('location'), `https://127.0.0.1:${side.port('clear')}/r?size=7`);
+    const r = await probe(side, 'tls', { servername: 'a.test', send: 'GET /r?size=7 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' });
+    assert.ok(answered(r), show(r));
+  }, { todo: 'ssl_fc is always false: a TLS request is redirected to https again' });
+
+  sideTest('ssl_fc and ssl_fc_sni, over HTTP/1.1 and HTTP/2', fetches, async (side) => {
+    const r = await probe(side, 'tls', { servername: 'a.test', ALPNProtocols: ['http/1.1'], send: 'GET /e?echo=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' });
+    const body = r.received.slice(r.received.indexOf('\r\n\r\n') + 4);
+    assert.match(r.received, /^HTTP\/1\.1 200 /, show(r));
+    const e1 = JSON.parse(body) as { headers: Array<[string, string]> };
+    assert.deepEqual(e1.headers.filter(([n]) => n.toLowerCase().startsWith('x-')).map(([n, v]) => `${n.toLowerCase()}: ${v}`), ['x-ssl: 1', 'x-sni: a.test']);
+    const c = await H2Client.connect(side.port('tls'), { tls: { servername: 'a.test', ca: ca.cert } });
+    try {
+      const e2 = JSON.parse((await c.request({ path: '/e?echo=1' })).body.toString()) as { headers: Array<[string, string]> };
+      assert.deepEqual(e2.headers.filter(([n]) => n.startsWith('x-')).map(([n, v]) => `${n}: ${v}`), ['x-ssl: 1', 'x-sni: a.test']);
+    } finally {
+      c.destroy();
+    }
+  }, { todo: 'ssl_fc is 0 and ssl_fc_sni empty on TLS connections' });
+
+  sideTest('use_backend on ssl_fc_sni routes by server name', fetches, async (side) => {
+    const a = await probe(side, 'tls', { servername: 'a.test', send: GET });
+    assert.match(a.received, /\r\nx-server: o\r\n/i, show(a));
+    const b = await probe(side, 'tls', { servername: 'b.test', send: GET });
+    assert.match(b.received, /\r\nx-server: ob\r\n/i, show(b));
+  }, { todo: 'ssl_fc_sni never matches' });
+});
+

@@ -3,12 +3,10 @@
 // ciphers. As HAProxy, `ssl` verifies the server's certificate unless `verify none` is said.
 
 import { readFileSync } from 'node:fs';
-import { loadCert } from './ssl.js';
-import type { ServerSsl, TlsVersion } from './model.js';
+import { loadCert, TLS_VERSIONS, tlsVersionFlags } from './ssl.js';
+import type { ServerSsl } from './model.js';
 import { getLogFormatChecker, registerPostCheck, registerServerOptions, type ServerOptionContext, type ServerOptionDef } from './registry.js';
 
-const VERSIONS: Record<string, TlsVersion> = { 'TLSv1.0': 'TLSv1', 'TLSv1.1': 'TLSv1.1', 'TLSv1.2': 'TLSv1.2', 'TLSv1.3': 'TLSv1.3' };
-const ORDER: TlsVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
 
 function sslOf(ctx: ServerOptionContext): ServerSsl {
   // A server starts from its default-server settings: its own TLS settings are a copy.
@@ -92,23 +90,14 @@ registerServerOptions([
   }),
   ...(['ssl-min-ver', 'ssl-max-ver'] as const).map((name) =>
     arg(name, `'${name}' : missing the ssl/tls version`, (s, v) => {
-      const ver = VERSIONS[v];
+      const ver = TLS_VERSIONS[v];
       if (ver === undefined) return `'${v}' : unknown ssl/tls version`;
       if (name === 'ssl-min-ver') s.minVersion = ver;
       else s.maxVersion = ver;
       return undefined;
     }),
   ),
-  ...(['10', '11', '12', '13'] as const).flatMap((n): ServerOptionDef[] => {
-    const ver = ORDER[Number(n[1])]!;
-    return [
-      flag(`no-tlsv${n}`, (s) => s.noVersions.push(ver)),
-      flag(`force-tlsv${n}`, (s) => {
-        s.minVersion = ver;
-        s.maxVersion = ver;
-      }),
-    ];
-  }),
+  ...tlsVersionFlags(flag),
   flag('no-sslv3', () => {}),
 ]);
 

@@ -11,7 +11,8 @@ import type { BindSsl, TlsCert, TlsVersion } from './model.js';
 import { registerBindOptions, registerPostCheck, type BindOptionContext, type BindOptionDef } from './registry.js';
 import type { BindDraft } from './state.js';
 
-const VERSIONS: Record<string, TlsVersion> = {
+/** TLS version names as the configuration writes them. */
+export const TLS_VERSIONS: Record<string, TlsVersion> = {
   'TLSv1.0': 'TLSv1',
   'TLSv1.1': 'TLSv1.1',
   'TLSv1.2': 'TLSv1.2',
@@ -143,7 +144,7 @@ function loadCrtList(file: string): TlsCert[] | string {
           case 'curves': c.curves = v; break;
           case 'ssl-min-ver':
           case 'ssl-max-ver': {
-            const ver = VERSIONS[v];
+            const ver = TLS_VERSIONS[v];
             if (ver === undefined) return `'${v}' : unknown ssl/tls version`;
             if (kw === 'ssl-min-ver') c.minVersion = ver;
             else c.maxVersion = ver;
@@ -175,8 +176,32 @@ function flag(name: string, apply: (s: BindSsl) => void): BindOptionDef {
   return { name, args: 0, parse: (ctx) => forEachSsl(ctx, apply) };
 }
 
-/** The version range a bind allows, from ssl-min-ver, ssl-max-ver and the no-tlsv1x, force-tlsv1x flags. */
-export function versionRange(s: BindSsl): { min: TlsVersion; max: TlsVersion } {
+/** The TLS version settings shared by binds and servers. */
+export interface TlsVersionSettings {
+  minVersion?: TlsVersion | undefined;
+  maxVersion?: TlsVersion | undefined;
+  noVersions: TlsVersion[];
+}
+
+/**
+ * `no-tlsv10..13` and `force-tlsv10..13`, for binds and servers: `flag` makes the option
+ * definition from its name and what it does to the settings.
+ */
+export function tlsVersionFlags<D>(flag: (name: string, apply: (s: TlsVersionSettings) => void) => D): D[] {
+  return (['10', '11', '12', '13'] as const).flatMap((n): D[] => {
+    const ver = ORDER[Number(n[1])]!;
+    return [
+      flag(`no-tlsv${n}`, (s) => s.noVersions.push(ver)),
+      flag(`force-tlsv${n}`, (s) => {
+        s.minVersion = ver;
+        s.maxVersion = ver;
+      }),
+    ];
+  });
+}
+
+/** The version range allowed, from ssl-min-ver, ssl-max-ver and the no-tlsv1x, force-tlsv1x flags. */
+export function versionRange(s: TlsVersionSettings): { min: TlsVersion; max: TlsVersion } {
   let lo = s.minVersion !== undefined ? ORDER.indexOf(s.minVersion) : ORDER.indexOf('TLSv1.2');
   let hi = s.maxVersion !== undefined ? ORDER.indexOf(s.maxVersion) : ORDER.length - 1;
   while (lo <= hi && s.noVersions.includes(ORDER[lo]!)) lo++;
@@ -221,7 +246,7 @@ registerBindOptions([
   oneArg('curves', (ctx, v) => checkCiphers('curves', v) ?? forEachSsl(ctx, (s) => (s.curves = v)), "'curves' : missing curve suite"),
   ...(['ssl-min-ver', 'ssl-max-ver'] as const).map((name) =>
     oneArg(name, (ctx, v) => {
-      const ver = VERSIONS[v];
+      const ver = TLS_VERSIONS[v];
       if (ver === undefined) return `'${v}' : unknown ssl/tls version`;
       return forEachSsl(ctx, (s) => {
         if (name === 'ssl-min-ver') s.minVersion = ver;
@@ -229,16 +254,7 @@ registerBindOptions([
       });
     }, `'${name}' : missing the ssl/tls version`),
   ),
-  ...(['10', '11', '12', '13'] as const).flatMap((n): BindOptionDef[] => {
-    const ver = ORDER[Number(n[1])]!;
-    return [
-      flag(`no-tlsv${n}`, (s) => s.noVersions.push(ver)),
-      flag(`force-tlsv${n}`, (s) => {
-        s.minVersion = ver;
-        s.maxVersion = ver;
-      }),
-    ];
-  }),
+  ...tlsVersionFlags(flag),
   flag('no-sslv3', () => {}),
   oneArg('ca-file', (ctx, v) => {
     let pem: string;

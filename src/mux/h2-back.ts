@@ -235,6 +235,18 @@ export class H2Pool {
   }
 }
 
+/**
+ * Ends a stream opened with `waitForTrailers`: trailer fields if the message has some, otherwise
+ * an empty DATA frame with END_STREAM; a stream that cannot take them is reset with `code`.
+ */
+export function endWithTrailers(st: http2.Http2Stream, t: HtxHeaders | undefined, code: number): void {
+  try {
+    st.sendTrailers(t !== undefined && t.length > 0 ? trailersToH2(t) : {});
+  } catch {
+    st.close(code);
+  }
+}
+
 /** One request on an HTTP/2 server connection: the server side of one Stream. */
 export class H2BackStream implements ServerSide {
   readonly multiplexed = true;
@@ -263,7 +275,6 @@ export class H2BackStream implements ServerSide {
   get connected(): boolean {
     return this.session.connected;
   }
-  set connected(_v: boolean) {}
 
   get reusable(): boolean {
     return !this.session.dead;
@@ -308,14 +319,7 @@ export class H2BackStream implements ServerSide {
       this.ended = true;
       this.owner?.onServerEnd();
     });
-    st.on('wantTrailers', () => {
-      const t = this.trailers;
-      try {
-        st.sendTrailers(t !== undefined && t.length > 0 ? trailersToH2(t) : {});
-      } catch {
-        st.close(NGHTTP2_CANCEL);
-      }
-    });
+    st.on('wantTrailers', () => endWithTrailers(st, this.trailers, NGHTTP2_CANCEL));
     st.on('drain', () => this.owner?.onServerDrain());
     st.on('error', () => {});
     st.on('close', () => this.onClose());

@@ -10,7 +10,8 @@ import type { SampleValue } from '../acl/index.js';
 import { newTimer, wheel, type Timer } from '../core/timer.js';
 import { BodyKind, type HtxHeaders, type HtxRequest, type HtxResponse } from '../htx/index.js';
 import { parseLocalResponse } from '../proto/h1/index.js';
-import { headBytesOf, requestFromH2, responseToH2, trailersFromH2, trailersToH2 } from '../proto/h2/index.js';
+import { headBytesOf, requestFromH2, responseToH2, trailersFromH2 } from '../proto/h2/index.js';
+import { endWithTrailers } from './h2-back.js';
 import type { Frontend, FrontConn } from '../proxy/frontend.js';
 import type { ClientSide, ServerSide } from '../stream/sides.js';
 import { HttpStream } from '../stream/http-stream.js';
@@ -218,15 +219,7 @@ export class H2FrontStream implements ClientSide {
     });
     st.on('end', () => hs.onRequestEnd());
     st.on('drain', () => hs.onClientDrain());
-    st.on('wantTrailers', () => {
-      // Trailers if the message has them; otherwise an empty DATA frame with END_STREAM.
-      const t = this.trailers;
-      try {
-        st.sendTrailers(t !== undefined && t.length > 0 ? trailersToH2(t) : {});
-      } catch {
-        st.close(NGHTTP2_INTERNAL_ERROR);
-      }
-    });
+    st.on('wantTrailers', () => endWithTrailers(st, this.trailers, NGHTTP2_INTERNAL_ERROR));
     st.on('error', () => {});
     st.on('close', () => this.gone());
     hs.start();

@@ -127,7 +127,7 @@ export interface ServerTls {
 
 /** The TLS settings of a server (`server ... ssl`), with its secure context built once. */
 export function serverTls(s: ServerSsl): ServerTls {
-  const range = versionRange({ minVersion: s.minVersion, maxVersion: s.maxVersion, noVersions: s.noVersions } as BindSsl);
+  const range = versionRange(s);
   const opts: tls.SecureContextOptions = { minVersion: range.min, maxVersion: range.max };
   const ciphers = [s.ciphersuites, s.ciphers].filter((x) => x !== undefined).join(':');
   if (ciphers !== '') opts.ciphers = ciphers;

@@ -98,7 +98,7 @@ export interface ServerSide {
   readonly reusable: boolean;
   /** Several requests share the connection at once (HTTP/2): it pools itself. */
   readonly multiplexed: boolean;
-  connected: boolean;
+  readonly connected: boolean;
   /** Some of the response arrived for the current request. */
   readonly responseStarted: boolean;
   /** The server refused the request without processing it (REFUSED_STREAM, GOAWAY): safe to send again. */

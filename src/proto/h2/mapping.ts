@@ -129,6 +129,14 @@ function connectionSpecific(lname: string): boolean {
   }
 }
 
+/** Adds one field; a repeated name becomes an array of values. */
+function addField(out: H2Headers, n: string, v: string): void {
+  const prev = out[n];
+  if (prev === undefined) out[n] = v;
+  else if (Array.isArray(prev)) prev.push(v);
+  else out[n] = [prev as string, v];
+}
+
 /** Adds the fields of `h` to `out` with lower-case names, repeated ones as arrays. */
 function addFields(out: H2Headers, h: HtxHeaders, isRequest: boolean): void {
   for (let i = 0; i < h.length; i += 2) {
@@ -141,10 +149,7 @@ function addFields(out: H2Headers, h: HtxHeaders, isRequest: boolean): void {
       v = 'trailers';
     }
     if (isRequest && n === 'host') continue;
-    const prev = out[n];
-    if (prev === undefined) out[n] = v;
-    else if (Array.isArray(prev)) prev.push(v);
-    else out[n] = [prev as string, v];
+    addField(out, n, v);
   }
 }
 
@@ -161,11 +166,7 @@ export function trailersToH2(t: HtxHeaders): H2Headers {
   for (let i = 0; i < t.length; i += 2) {
     const n = t[i]!.toLowerCase();
     if (connectionSpecific(n) || n === 'te' || n.charCodeAt(0) === 58) continue;
-    const prev = out[n];
-    const v = t[i + 1]!;
-    if (prev === undefined) out[n] = v;
-    else if (Array.isArray(prev)) prev.push(v);
-    else out[n] = [prev as string, v];
+    addField(out, n, t[i + 1]!);
   }
   return out;
 }

@@ -134,6 +134,7 @@ function proxyConfig(p: ProxyDraft, id: number): ProxyConfig {
     balance: { ...p.balance },
     hashType: { ...p.hashType },
     retries: p.retries,
+    retryOn: p.retryOn,
     httpReuse: p.httpReuse,
     fullconn: p.fullconn,
     errorfiles: new Map(p.errorfiles),

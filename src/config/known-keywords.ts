@@ -143,7 +143,7 @@ export const PROXY_UNSUPPORTED = new Set([
   'http-send-name-header', 'ignore-persist',
   'load-server-state-from-file', 'log-format-sd', 'log-steps', 'log-tag', 'max-keep-alive-queue',
   'max-session-srv-conns', 'monitor', 'monitor-uri', 'persist', 'quic-initial', 'rate-limit',
-  'redirect', 'retry-on', 'server-state-file-name', 'server-template', 'source', 'stats', 'stick',
+  'redirect', 'server-state-file-name', 'server-template', 'source', 'stats', 'stick',
   'stick-table', 'tcp-check', 'tcp-request', 'tcp-response', 'transparent', 'unique-id-format',
   'unique-id-header', 'use-fcgi-app', 'usesrc',
 ]);

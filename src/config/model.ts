@@ -313,6 +313,8 @@ export interface ProxyConfig {
   hashType: HashTypeConfig;
   /** Default 3. */
   retries: number;
+  /** `retry-on`: the RetryOn flags of what may be retried (default conn-failure). */
+  retryOn: number;
   httpReuse: HttpReuse;
   /** `fullconn`, 0 = unset. */
   fullconn: number;
@@ -394,3 +396,27 @@ export function frontendsOf(cfg: Config): ProxyConfig[] {
 export function findBackend(cfg: Config, name: string): ProxyConfig | undefined {
   return cfg.proxies.find((p) => p.kind !== 'frontend' && p.name === name);
 }
+
+/**
+ * `retry-on` conditions, as flags. Everything but ConnFailure is a layer-7 retry: the request has
+ * reached the server, and only a request kept whole may go again.
+ */
+export const RetryOn = {
+  ConnFailure: 1 << 0,
+  EmptyResponse: 1 << 1,
+  JunkResponse: 1 << 2,
+  ResponseTimeout: 1 << 3,
+  ZeroRttRejected: 1 << 4,
+} as const;
+
+/** The response statuses `retry-on` accepts, each with its flag (from bit 5). */
+export const RETRY_STATUSES = [401, 403, 404, 408, 421, 425, 429, 500, 501, 502, 503, 504] as const;
+
+/** The RetryOn flag of a status code, 0 for a status retry-on cannot name. */
+export function retryStatusFlag(status: number): number {
+  const i = (RETRY_STATUSES as readonly number[]).indexOf(status);
+  return i < 0 ? 0 : 1 << (5 + i);
+}
+
+/** Flags that only apply once the request reached the server. */
+export const RETRY_L7_MASK = ~RetryOn.ConnFailure;

@@ -1,8 +1,8 @@
 // General keywords of defaults, frontend, backend and listen sections (cfgparse-listen.c,
-// proxy.c): mode, id, description, disabled/enabled, maxconn, fullconn, retries, timeout,
+// proxy.c): mode, id, description, disabled/enabled, maxconn, fullconn, retries, retry-on, timeout,
 // default_backend, use_backend, http-reuse, bind-process.
 
-import type { ConditionSpec, Timeouts } from './model.js';
+import { RetryOn, retryStatusFlag, type ConditionSpec, type Timeouts } from './model.js';
 import { notSupportedYet } from './known-keywords.js';
 import { getAclLineChecker, getConditionChecker, getLogFormatChecker, registerProxyKeywords, type ProxyContext } from './registry.js';
 import { lenientInt, timeErrorMessage, tooManyArgs, warnTrailing } from './helpers.js';
@@ -86,6 +86,20 @@ function parseTimeout(ctx: ProxyContext): void {
   if (r.value === 0) delete proxy.timeouts[t.field];
   else proxy.timeouts[t.field] = r.value;
 }
+
+const RETRY_WORDS = new Map<string, number>([
+  ['none', 0],
+  ['conn-failure', RetryOn.ConnFailure],
+  ['empty-response', RetryOn.EmptyResponse],
+  ['junk-response', RetryOn.JunkResponse],
+  ['response-timeout', RetryOn.ResponseTimeout],
+  ['0rtt-rejected', RetryOn.ZeroRttRejected],
+  [
+    'all-retryable-errors',
+    RetryOn.ConnFailure | RetryOn.EmptyResponse | RetryOn.JunkResponse | RetryOn.ResponseTimeout | RetryOn.ZeroRttRejected |
+      retryStatusFlag(500) | retryStatusFlag(502) | retryStatusFlag(503) | retryStatusFlag(504),
+  ],
+]);
 
 registerProxyKeywords([
   {
@@ -197,6 +211,38 @@ registerProxyKeywords([
         return;
       }
       ctx.proxy.retries = lenientInt(ctx, v);
+    },
+  },
+  {
+    // Each line replaces the previous one (not cumulative), as HAProxy.
+    name: 'retry-on',
+    cap: 'any',
+    inDefaults: true,
+    parse(ctx) {
+      const words = ctx.args.slice(1);
+      if (words.length === 0) {
+        ctx.report.alert("'retry-on' needs at least one keyword to specify when to retry");
+        return;
+      }
+      if (!ctx.proxy.be) {
+        ctx.report.alert("'retry-on' only available in backend or listen section");
+        return;
+      }
+      let flags = 0;
+      for (const w of words) {
+        const f = RETRY_WORDS.get(w) ?? (/^\d{3}$/.test(w) ? retryStatusFlag(Number(w)) : 0);
+        if (w === 'none') {
+          if (words.length > 1) {
+            ctx.report.alert("'retry-on' 'none' keyworld only usable alone");
+            return;
+          }
+        } else if (f === 0) {
+          ctx.report.alert(`'retry-on': unknown keyword '${w}'`);
+          return;
+        }
+        flags |= f;
+      }
+      ctx.proxy.retryOn = flags;
     },
   },
   {

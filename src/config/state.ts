@@ -21,6 +21,7 @@ import type {
   UseBackendRule,
   AclDef,
 } from './model.js';
+import { RetryOn } from './model.js';
 import type { InetAddress } from './address.js';
 import type { DiagnosticList } from './diagnostics.js';
 import type { Env } from './lexer.js';
@@ -102,6 +103,7 @@ export interface ProxyDraft {
   balance: BalanceConfig;
   hashType: HashTypeConfig;
   retries: number;
+  retryOn: number;
   httpReuse: HttpReuse;
   fullconn: number;
   errorfiles: Map<number, Buffer>;
@@ -246,6 +248,7 @@ export function presetDefaults(loc: SourceLoc, name = ''): ProxyDraft {
     balance: { algo: 'roundrobin' },
     hashType: { method: 'map-based', fn: 'sdbm', avalanche: false },
     retries: 3,
+    retryOn: RetryOn.ConnFailure,
     httpReuse: 'safe',
     fullconn: 0,
     errorfiles: new Map(),
@@ -297,6 +300,7 @@ export function inheritFrom(def: ProxyDraft, name: string, kind: ProxyDraft['kin
     p.hashType = { ...def.hashType };
     p.fullconn = def.fullconn;
     p.retries = def.retries;
+    p.retryOn = def.retryOn;
     if (def.options.redispatch !== undefined) p.options.redispatch = def.options.redispatch;
     copyTimeouts(p.timeouts, t, ['connect', 'server', 'serverFin', 'check', 'queue', 'tarpit', 'httpRequest', 'httpKeepAlive', 'tunnel']);
   }

@@ -38,6 +38,8 @@ export class H2BackSession {
   active = 0;
   /** The client connection it is reserved to while it carries streams (http-reuse safe/never). */
   owner: object | null = null;
+  /** `http-reuse never`: it stays with its client connection for good, and closes with it. */
+  isPrivate = false;
   idleSince = 0;
   /** The server's SETTINGS arrived: its stream limit is known. */
   private gotSettings = false;
@@ -76,11 +78,17 @@ export class H2BackSession {
       peerMaxConcurrentStreams: mcs === 0 ? 100 : mcs,
     });
     const s = this.session;
+    // Requests wait for the server's SETTINGS: sent earlier, streams beyond its limit would be
+    // refused, and nghttp2 queues them itself once it knows the limit.
     s.on('connect', () => {
       this.connected = true;
-      for (const w of this.waiting.splice(0)) w.ok();
+      this.flushWaiting();
     });
-    s.on('remoteSettings', () => (this.gotSettings = true));
+    s.once('remoteSettings', (st: http2.Settings) => {
+      this.gotSettings = true;
+      if (st.maxConcurrentStreams !== undefined) pool.learnLimit(st.maxConcurrentStreams);
+      this.flushWaiting();
+    });
     s.on('error', () => {});
     s.on('goaway', () => this.retire());
     s.on('close', () => {
@@ -88,6 +96,15 @@ export class H2BackSession {
       // Requests waiting for the connection learn that it failed.
       for (const w of this.waiting.splice(0)) w.fail();
     });
+  }
+
+  /** Connected and the server's SETTINGS known: requests may go. */
+  get ready(): boolean {
+    return this.connected && this.gotSettings;
+  }
+
+  private flushWaiting(): void {
+    if (this.ready) for (const w of this.waiting.splice(0)) w.ok();
   }
 
   /** A limit learned from streams the server refused. */
@@ -101,8 +118,8 @@ export class H2BackSession {
   room(limit: number, maxReuse: number): number {
     if (this.dead || this.session.destroyed || this.session.closed) return 0;
     limit = Math.min(limit, this.cap);
-    // Until the server's SETTINGS arrive, tune.h2.be.max-concurrent-streams is assumed, as HAProxy.
-    const remote = this.gotSettings ? (this.session.remoteSettings.maxConcurrentStreams ?? limit) : limit;
+    // Until the server's SETTINGS arrive, the limit its last connection announced is assumed.
+    const remote = this.gotSettings ? (this.session.remoteSettings.maxConcurrentStreams ?? limit) : this.pool.knownLimit;
     let n = Math.min(remote, limit) - this.active;
     // max-reuse counts reuses: a connection carries at most max-reuse + 1 requests.
     if (maxReuse >= 0) n = Math.min(n, maxReuse + 1 - this.opened);
@@ -110,7 +127,7 @@ export class H2BackSession {
   }
 
   whenConnected(ok: () => void, fail: () => void): void {
-    if (this.connected) ok();
+    if (this.ready) ok();
     else if (this.dead) queueMicrotask(fail);
     else this.waiting.push({ ok, fail });
   }
@@ -134,7 +151,7 @@ export class H2BackSession {
   streamDone(): void {
     this.active--;
     if (this.active > 0) return;
-    this.owner = null;
+    if (!this.isPrivate) this.owner = null;
     if (this.dead) this.destroy();
     else this.pool.idle(this);
   }
@@ -148,6 +165,8 @@ export class H2BackSession {
 export class H2Pool {
   private readonly sessions: H2BackSession[] = [];
   private purgeTimer: NodeJS.Timeout | null = null;
+  /** The stream limit the server's last SETTINGS announced (none yet: unlimited). */
+  knownLimit = 0xffffffff;
 
   constructor(
     private readonly server: Server,
@@ -156,6 +175,10 @@ export class H2Pool {
     private readonly purgeDelay: number,
     private readonly maxReuse: number,
   ) {}
+
+  learnLimit(n: number): void {
+    this.knownLimit = n;
+  }
 
   /** Idle connections (no stream), for stats and the leak checks of the tests. */
   get idleCount(): number {
@@ -182,6 +205,7 @@ export class H2Pool {
     let s = this.find(policy, firstRequest, client, name);
     if (s === null) {
       s = new H2BackSession(this.server, this, host, port, this.tune, name, this.server.tls);
+      s.isPrivate = policy === 'never';
       this.sessions.push(s);
     }
     if (s.active === 0 || policy === 'safe' || policy === 'never') s.owner = client;
@@ -262,6 +286,8 @@ export class H2BackStream implements ServerSide {
   private reqEnded = false;
   private trailers: HtxHeaders | undefined;
   private released = false;
+  /** The server's END_STREAM arrived. */
+  private gotEndStream = false;
 
   constructor(
     readonly session: H2BackSession,
@@ -273,7 +299,7 @@ export class H2BackStream implements ServerSide {
   }
 
   get connected(): boolean {
-    return this.session.connected;
+    return this.session.ready;
   }
 
   get reusable(): boolean {
@@ -315,7 +341,16 @@ export class H2BackStream implements ServerSide {
     st.on('trailers', (_h: http2.IncomingHttpHeaders, _f: number, raw?: string[]) => {
       if (raw !== undefined) this.owner?.onServerTrailers(trailersFromH2(raw));
     });
+    // node ends the readable side for END_STREAM, and also when the stream closes without it
+    // (RST_STREAM NO_ERROR): only the first happens while the stream is still open, and only the
+    // first ends the response; the close reports the other.
+    const push = st.push;
+    st.push = (chunk: unknown, enc?: BufferEncoding): boolean => {
+      if (chunk === null && !st.closed) this.gotEndStream = true;
+      return push.call(st, chunk, enc);
+    };
     st.on('end', () => {
+      if (!this.gotEndStream || this.ended) return;
       this.ended = true;
       this.owner?.onServerEnd();
     });
@@ -335,15 +370,15 @@ export class H2BackStream implements ServerSide {
     this.responseStarted = true;
     const o = this.owner;
     if (o === null) return;
-    const res = responseFromH2(raw, endStream, this.method === 'HEAD');
+    const res = responseFromH2(raw, this.method === 'HEAD');
     if (typeof res === 'string') {
       o.onServerParseError(H1ErrorKind.Syntax, res);
       return;
     }
     o.beginServerBatch();
     o.onServerResponse(res);
-    // A bodyless response ends with its head; nghttp2 reports 'end' later, which is ignored.
-    if (res.bodyKind === BodyKind.None && res.status >= 200 && this.owner === o) {
+    // A response ends with its head when bodyless or when the HEADERS frame carried END_STREAM.
+    if ((res.bodyKind === BodyKind.None || endStream) && res.status >= 200 && this.owner === o && !this.ended) {
       this.ended = true;
       o.onServerEnd();
     }
@@ -403,6 +438,11 @@ export class H2BackStream implements ServerSide {
   }
 
   close(_graceful = true): void {
+    // A finished stream closed again is the private connection of a client that went away.
+    if (this.released && this.session.isPrivate) {
+      this.session.retire();
+      return;
+    }
     const st = this.st;
     if (st !== null && !st.closed && !st.destroyed) st.close(NGHTTP2_CANCEL);
     this.release();

@@ -16,7 +16,8 @@ import { applyForwardFor } from '../http/index.js';
 import { HttpAnalysers, St, Stage, type TimerFor } from './analysers.js';
 import { buildHttpLogRecord, nextRequestCounter } from './log-record.js';
 import type { LogRecord } from '../log/index.js';
-import { afterConnectFailure, RetryDecision, turnAroundDelay } from './retry.js';
+import { afterConnectFailure, afterL7Failure, RetryDecision, turnAroundDelay } from './retry.js';
+import { RETRY_L7_MASK, RetryOn, retryStatusFlag } from '../config/model.js';
 
 function isWebsocketUpgrade(req: HtxRequest): boolean {
   return req.upgrade.length === 9 && req.upgrade.toLowerCase() === 'websocket';
@@ -47,6 +48,12 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
   private prevSrv: Server | null = null;
   /** A retry on a fresh connection after a reused one was found closed was already used. */
   private freshRetryDone = false;
+  /**
+   * Layer-7 retries (`retry-on` beyond conn-failure) are possible for this request: decided at
+   * its first send, as HAProxy, only for a request complete then and kept whole within a buffer.
+   */
+  private l7Ok = false;
+  private firstSendDone = false;
   // Timer: the stream's own deadline on the server side (connect, response, queue, turn-around).
   expire = 0;
   slot = -1;
@@ -203,6 +210,8 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
       const c = srv.config;
       srv.h2 ??= new H2Pool(srv, { ...front.fe.ctx.h2.be, headerTableSize: front.fe.ctx.h2.headerTableSize, maxFrameSize: front.fe.ctx.h2.maxFrameSize }, c.poolMaxConn, c.poolPurgeDelay, c.maxReuse);
       // Connections that failed or went away are never offered again, so a retry takes another.
+      // A private connection (http-reuse never) is found again by its owner, the client connection.
+      if (front.privateConn?.server === srv) front.privateConn = null;
       conn = srv.h2.open(this, policy, front.reqCount === 1, front.clientConn, srv.host, port, name);
     } else if (!this.freshRetryDone) {
       const priv = front.privateConn;
@@ -255,6 +264,11 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
       contentLength: this.req.contentLength,
     };
     this.reqHeadSent = true;
+    if (!this.firstSendDone) {
+      this.firstSendDone = true;
+      this.l7Ok = (this.be!.config.retryOn & RETRY_L7_MASK) !== 0 && !this.l7RetryDisabled && this.reqEnded && this.reqKeptWhole &&
+        this.front.headBytes + this.reqBufBytes <= this.front.fe.ctx.bufsize;
+    }
     const ok = conn.sendRequest(this.req, hop, this.reqBuf, this.reqEnded, this.reqTrailers);
     if (!this.reqKeptWhole || this.reqBufBytes > this.front.fe.ctx.bufsize) this.dropKeptRequest();
     this.armTimer('server', this.be!.config.timeouts.server);
@@ -327,6 +341,7 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
       this.front.sendInterim(res);
       return;
     }
+    if (this.l7Ok && this.l7Retry(retryStatusFlag(res.status))) return;
     if (res.status === 101 && isWebsocketUpgrade(this.req) && headerGet(res.headers, 'sec-websocket-accept') === undefined) {
       // A WebSocket switch without the server's accept key is an invalid response.
       this.srv!.counters.eresp++;
@@ -411,6 +426,7 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
   }
 
   onServerParseError(_kind: H1ErrorKind, _reason: string): void {
+    if (this.l7Retry(RetryOn.JunkResponse)) return;
     const srv = this.srv!;
     srv.counters.eresp++;
     this.be!.counters.eresp++;
@@ -442,6 +458,8 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
           this.connect();
           return;
         }
+        // Nothing came back (empty-response), or an incomplete head (junk-response).
+        if (this.l7Retry(conn.responseStarted ? RetryOn.JunkResponse : RetryOn.EmptyResponse)) return;
         if (conn.uses > 1 && !conn.responseStarted && !this.freshRetryDone) {
           // A reused connection the server had already closed. Safe requests kept whole are
           // sent again on a fresh connection; others are dropped as HAProxy does.
@@ -578,6 +596,7 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
         return;
       case 'server':
         if (this.st === St.WaitResponse) {
+          if (this.l7Retry(RetryOn.ResponseTimeout)) return;
           this.srv!.counters.eresp++;
           this.answerError(504, Cause.ServerTimeout, Phase.Headers);
         } else if (this.st === St.Response) {
@@ -623,16 +642,48 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
     this.retriesLeft--;
     this.retriesDone++;
     if (d === RetryDecision.Redispatch) {
-      this.redispatched = true;
-      this.prevSrv = srv;
-      this.srv = null;
-      srv.release();
-      this.st = St.Init;
-      this.assign();
+      this.redispatch(srv);
       return;
     }
     this.st = St.Connecting;
     this.armTimer('retry', turnAroundDelay(be));
+  }
+
+  /** Balancing again, avoiding `srv`. */
+  private redispatch(srv: Server): void {
+    this.redispatched = true;
+    this.prevSrv = srv;
+    this.srv = null;
+    srv.release();
+    this.st = St.Init;
+    this.assign();
+  }
+
+  /**
+   * A layer-7 retry, when `retry-on` names what happened (`flag`) and the request allows it: the
+   * server connection (or HTTP/2 stream) is dropped, and the kept request goes again from its
+   * unmodified copy, on a new connection, to the same server or another one per the redispatch
+   * schedule, with no turn-around delay. Returns false when the failure must be answered.
+   */
+  private l7Retry(flag: number): boolean {
+    const be = this.be!;
+    if (!this.l7Ok || (be.config.retryOn & flag) === 0 || this.st !== St.WaitResponse) return false;
+    const srv = this.srv!;
+    const d = afterL7Failure(srv, be, this.retriesLeft);
+    if (d === RetryDecision.GiveUp) return false;
+    const conn = this.conn;
+    this.conn = null;
+    if (conn !== null) {
+      conn.detach();
+      conn.close(false);
+    }
+    this.retriesLeft--;
+    this.retriesDone++;
+    this.reqHeadSent = false;
+    this.disarmTimer();
+    if (d === RetryDecision.Redispatch) this.redispatch(srv);
+    else this.connect();
+    return true;
   }
 
   // ---- the one way out ----
@@ -684,8 +735,13 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
       const srv = conn.server;
       const clean = cause === Cause.None && this.reqEnded && !this.closeServer && !this.tunnel;
       if (conn.multiplexed) {
-        // The stream ends; its connection stays with its pool.
+        // The stream ends; its connection stays with its pool (with its client under never).
         if (!clean) conn.close(false);
+        else if (be !== null && be.config.httpReuse === 'never' && !this.closeClient) {
+          const old = this.front.privateConn;
+          if (old !== null && old.server !== srv) old.close(true);
+          this.front.privateConn = conn;
+        }
       } else if (clean && be !== null && be.config.httpReuse === 'never' && !this.closeClient && conn.reusable) {
         this.front.privateConn?.close(true);
         this.front.privateConn = conn;

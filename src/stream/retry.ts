@@ -3,6 +3,7 @@
 
 import type { Backend, Server } from '../backend/index.js';
 import { isHashingLb } from '../lb/index.js';
+import { RetryOn } from '../config/model.js';
 
 export const enum RetryDecision {
   GiveUp = 0,
@@ -39,14 +40,25 @@ export function redispatchNow(d: RetryDecision, be: Backend): boolean {
 /**
  * The decision after a failed connection attempt on `srv`, with the counters HAProxy keeps for
  * it (econ on giving up, wretr per retry, wredis per redispatch). Shared by HTTP and TCP.
+ * `retry-on` without conn-failure makes a failed connection final.
  */
 export function afterConnectFailure(srv: Server, be: Backend, left: number): RetryDecision {
-  const d = nextRetry(left, be.config.options.redispatch, be.config.retries);
+  const d = be.config.retryOn & RetryOn.ConnFailure ? afterL7Failure(srv, be, left) : RetryDecision.GiveUp;
   if (d === RetryDecision.GiveUp) {
     srv.counters.econ++;
     be.counters.econ++;
-    return d;
   }
+  return d;
+}
+
+/**
+ * The decision on a retry (and on a layer-7 retry as such: `retry-on` other than conn-failure,
+ * after the server got the request): the same schedule and counter for both, with HAProxy's
+ * counters (wretr per retry, wredis per redispatch). Giving up counts nothing here.
+ */
+export function afterL7Failure(srv: Server, be: Backend, left: number): RetryDecision {
+  const d = nextRetry(left, be.config.options.redispatch, be.config.retries);
+  if (d === RetryDecision.GiveUp) return d;
   srv.counters.wretr++;
   be.counters.wretr++;
   if (!redispatchNow(d, be)) return RetryDecision.SameServer;

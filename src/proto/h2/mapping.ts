@@ -236,7 +236,7 @@ export function requestToH2(req: HtxRequest, scheme: string): H2Headers {
  * END_STREAM was on the HEADERS frame; `head`: it answers a HEAD request (no body whatever the
  * fields say).
  */
-export function responseFromH2(raw: readonly string[], endStream: boolean, head: boolean): HtxResponse | H2Refusal {
+export function responseFromH2(raw: readonly string[], head: boolean): HtxResponse | H2Refusal {
   let status = -1;
   const headers: HtxHeaders = [];
   let contentLength = -1;
@@ -257,7 +257,9 @@ export function responseFromH2(raw: readonly string[], endStream: boolean, head:
   }
   if (status < 100 || status > 999) return 'invalid :status';
   let bodyKind: BodyKind;
-  if (endStream || head || status === 204 || status === 304 || status < 200) bodyKind = BodyKind.None;
+  // A response ended by its HEADERS frame still has a body, an empty one: an HTTP/1.1 client
+  // needs it framed (chunked, as HAProxy), or it would wait for a close.
+  if (head || status === 204 || status === 304 || status < 200) bodyKind = BodyKind.None;
   else if (contentLength >= 0) bodyKind = BodyKind.Length;
   else bodyKind = BodyKind.Chunked;
   return {

@@ -45,11 +45,6 @@ const programs: Array<{ name: Kind; skip: string | false }> = [
 
 const { NGHTTP2_REFUSED_STREAM, NGHTTP2_INTERNAL_ERROR, NGHTTP2_NO_ERROR } = http2.constants;
 
-// Known sluice bugs (reported to the lead); the tests keep asserting what must happen.
-const NEVER_BUG = 'http-reuse never opens a new server connection for every request of a client';
-const MCS_BUG =
-  "streams beyond the server's SETTINGS_MAX_CONCURRENT_STREAMS are sent, refused and retried, a retry each: 502 once retries run out";
-const END_BUG = "node:http2 emits 'end' when a stream is reset or its connection dies; sluice takes it for END_STREAM";
 // haproxy 2.6.12 ends the client's stream with END_STREAM when the server's stream is reset or
 // dies mid-response without content-length: a cut response passed on as complete.
 const HAPROXY_TRUNCATES = 'haproxy 2.6 sends END_STREAM for a response the server reset or dropped mid-body';
@@ -178,7 +173,6 @@ describe('connection sharing (http-reuse)', () => {
         for (let i = 0; i < 3; i++) assert.equal((await b.request({ path: `/b${i}` })).status, 200);
         assert.equal(s.peer.sessionsTotal, seqExpect[reuse]);
       },
-      reuse === 'never' ? { todo: NEVER_BUG } : {},
     );
   }
 
@@ -214,7 +208,6 @@ describe('connection sharing (http-reuse)', () => {
         assert.deepEqual(statuses(await round()), [200, 200, 200, 200]);
         assert.equal(s.peer.sessionsTotal, first, 'the second round opened no connection');
       },
-      reuse === 'never' ? { todo: NEVER_BUG } : {},
     );
   }
 
@@ -271,7 +264,6 @@ describe('connection sharing (http-reuse)', () => {
       assert.ok(rs.every((r) => clean(r) && r.body.length === 3000));
       assert.equal(s.peer.maxConcurrent, 1, 'never two streams at once on a connection');
     },
-    { todo: MCS_BUG },
   );
 
   both(
@@ -291,7 +283,6 @@ describe('connection sharing (http-reuse)', () => {
       assert.equal(s.peer.maxConcurrent, 1, 'never two streams at once on a connection');
     },
     {
-      todo: MCS_BUG,
       noHaproxy: "haproxy 2.6 under always passes the server's REFUSED_STREAM on to the client for streams beyond the limit",
     },
   );
@@ -377,7 +368,6 @@ describe('servers that refuse or drop streams', () => {
         // The proxy goes on.
         assert.equal((await request(s.port, { path: '/?size=10' })).status, 200);
       },
-      code === NGHTTP2_NO_ERROR ? { todo: END_BUG } : {},
     );
   }
 });
@@ -483,7 +473,6 @@ describe('a server connection that dies with streams in flight', () => {
       assert.equal((await request(s.port, { path: '/?size=10' })).status, 200);
       assert.equal((await h2Request(s.port, { path: '/?size=10' })).status, 200);
     },
-    { todo: END_BUG },
   );
 
   for (const cv of ['h1', 'h2'] as const) {
@@ -526,7 +515,7 @@ describe('a server connection that dies with streams in flight', () => {
           assert.notEqual(r.rstCode, 0, 'RST_STREAM, not END_STREAM, for a cut response');
         }
       },
-      { todo: END_BUG, ...(cv === 'h2' ? { noHaproxy: HAPROXY_TRUNCATES } : {}) },
+      { ...(cv === 'h2' ? { noHaproxy: HAPROXY_TRUNCATES } : {}) },
     );
   }
 

@@ -5,7 +5,7 @@
 import type * as net from 'node:net';
 import { newTimer, wheel, type Timer } from '../core/timer.js';
 import type { BindConfig } from '../config/model.js';
-import { BindTls } from '../net/tls.js';
+import { BindTls, tlsInfoOf } from '../net/tls.js';
 import type { ConnHandler, Frontend, FrontConn } from '../proxy/frontend.js';
 import { H1FrontConn, stripV4Mapped } from './h1-front.js';
 import { H2FrontConn } from './h2-front.js';
@@ -57,7 +57,8 @@ class TlsAccept implements FrontConn {
       this.done = true;
       wheel.disarm(this.timer);
       const h2 = s.alpnProtocol === 'h2' || (s.alpnProtocol === false && bind.proto === 'h2');
-      const c = h2 ? new H2FrontConn(fe, s, null, acceptDate, addrs) : new H1FrontConn(fe, s, false);
+      const info = tlsInfoOf(s);
+      const c = h2 ? new H2FrontConn(fe, s, null, acceptDate, addrs, info) : new H1FrontConn(fe, s, false, info);
       fe.replaced(this, c);
     });
   }

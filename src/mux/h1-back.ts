@@ -179,6 +179,9 @@ export class H1BackConn implements H1ParserEvents, ServerSide {
   /** Detaches the Stream (response complete or abandoned). */
   detach(): void {
     this.owner = null;
+    // A connection paused while its client was slow reads again: in the pool it must see the
+    // server's close, and its next request needs the response.
+    if (this.socket.isPaused()) this.socket.resume();
     if (this.inUse) {
       this.inUse = false;
       this.server.pool.released();

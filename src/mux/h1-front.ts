@@ -3,6 +3,7 @@
 // response is complete, so responses always go out in order.
 
 import type * as net from 'node:net';
+import type { TlsInfo } from '../net/tls.js';
 import { BodyKind, type HtxHeaders, type HtxRequest, type HtxResponse } from '../htx/index.js';
 import {
   chunkEnd,
@@ -85,6 +86,7 @@ export class H1FrontConn implements FrontConn, H1ParserEvents, ClientSide {
     readonly fe: Frontend,
     readonly socket: net.Socket,
     sniffH2 = false,
+    readonly tls: TlsInfo | null = null,
   ) {
     this.sniff = sniffH2;
     this.parser = new H1Parser(true, this, fe.ctx.h1Limits);

@@ -13,7 +13,8 @@ import type { Server } from '../backend/index.js';
 import type { HttpReuse } from '../config/model.js';
 import { BodyKind, type HtxHeaders, type HtxRequest } from '../htx/index.js';
 import { H1ErrorKind, type H1Hop } from '../proto/h1/index.js';
-import { requestToH2, responseFromH2, trailersFromH2, trailersToH2 } from '../proto/h2/index.js';
+import { requestToH2, responseFromH2, trailersFromH2 } from '../proto/h2/index.js';
+import { endWithTrailers, onEndStream } from './h2-stream-util.js';
 import type { ServerOwner, ServerSide } from '../stream/sides.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, NGHTTP2_FLAG_END_STREAM } = http2.constants;
@@ -259,18 +260,6 @@ export class H2Pool {
   }
 }
 
-/**
- * Ends a stream opened with `waitForTrailers`: trailer fields if the message has some, otherwise
- * an empty DATA frame with END_STREAM; a stream that cannot take them is reset with `code`.
- */
-export function endWithTrailers(st: http2.Http2Stream, t: HtxHeaders | undefined, code: number): void {
-  try {
-    st.sendTrailers(t !== undefined && t.length > 0 ? trailersToH2(t) : {});
-  } catch {
-    st.close(code);
-  }
-}
-
 /** One request on an HTTP/2 server connection: the server side of one Stream. */
 export class H2BackStream implements ServerSide {
   readonly multiplexed = true;
@@ -286,8 +275,6 @@ export class H2BackStream implements ServerSide {
   private reqEnded = false;
   private trailers: HtxHeaders | undefined;
   private released = false;
-  /** The server's END_STREAM arrived. */
-  private gotEndStream = false;
 
   constructor(
     readonly session: H2BackSession,
@@ -341,16 +328,8 @@ export class H2BackStream implements ServerSide {
     st.on('trailers', (_h: http2.IncomingHttpHeaders, _f: number, raw?: string[]) => {
       if (raw !== undefined) this.owner?.onServerTrailers(trailersFromH2(raw));
     });
-    // node ends the readable side for END_STREAM, and also when the stream closes without it
-    // (RST_STREAM NO_ERROR): only the first happens while the stream is still open, and only the
-    // first ends the response; the close reports the other.
-    const push = st.push;
-    st.push = (chunk: unknown, enc?: BufferEncoding): boolean => {
-      if (chunk === null && !st.closed) this.gotEndStream = true;
-      return push.call(st, chunk, enc);
-    };
-    st.on('end', () => {
-      if (!this.gotEndStream || this.ended) return;
+    onEndStream(st, () => {
+      if (this.ended) return;
       this.ended = true;
       this.owner?.onServerEnd();
     });

@@ -4,6 +4,7 @@
 // (tune.h2.fe.*), its timeouts, and ends every stream cleanly: END_STREAM on the last DATA (or an
 // empty DATA, or trailers), RST_STREAM when a response cannot be completed.
 
+import type { TlsInfo } from '../net/tls.js';
 import * as http2 from 'node:http2';
 import type * as net from 'node:net';
 import type { SampleValue } from '../acl/index.js';
@@ -11,7 +12,7 @@ import { newTimer, wheel, type Timer } from '../core/timer.js';
 import { BodyKind, type HtxHeaders, type HtxRequest, type HtxResponse } from '../htx/index.js';
 import { parseLocalResponse } from '../proto/h1/index.js';
 import { headBytesOf, requestFromH2, responseToH2, trailersFromH2 } from '../proto/h2/index.js';
-import { endWithTrailers } from './h2-back.js';
+import { endWithTrailers, onEndStream } from './h2-stream-util.js';
 import type { Frontend, FrontConn } from '../proxy/frontend.js';
 import type { ClientSide, ServerSide } from '../stream/sides.js';
 import { HttpStream } from '../stream/http-stream.js';
@@ -56,6 +57,7 @@ export class H2FrontConn implements FrontConn {
     initial: Buffer | null,
     acceptDate = Date.now(),
     addrs?: { clientIp: string; clientPort: number; localIp: string; localPort: number },
+    readonly tls: TlsInfo | null = null,
   ) {
     this.acceptDate = acceptDate;
     this.clientIp = addrs?.clientIp ?? stripV4Mapped(socket.remoteAddress ?? '');
@@ -197,6 +199,10 @@ export class H2FrontStream implements ClientSide {
   private ended = false;
   private trailers: HtxHeaders | undefined;
   private done = false;
+  /** END_STREAM was handed to nghttp2 (with the HEADERS, or as trailers / an empty DATA frame). */
+  private endSubmitted = false;
+  /** Answered before the request ended: the rest is refused once END_STREAM is out. */
+  private refuseRestAfterEnd = false;
 
   constructor(
     readonly conn: H2FrontConn,
@@ -217,9 +223,13 @@ export class H2FrontStream implements ClientSide {
     st.on('trailers', (_h: http2.IncomingHttpHeaders, _f: number, raw?: string[]) => {
       if (raw !== undefined) hs.onRequestTrailers(trailersFromH2(raw));
     });
-    st.on('end', () => hs.onRequestEnd());
+    onEndStream(st, () => hs.onRequestEnd());
     st.on('drain', () => hs.onClientDrain());
-    st.on('wantTrailers', () => endWithTrailers(st, this.trailers, NGHTTP2_INTERNAL_ERROR));
+    st.on('wantTrailers', () => {
+      endWithTrailers(st, this.trailers, NGHTTP2_INTERNAL_ERROR);
+      this.endSubmitted = true;
+      if (this.refuseRestAfterEnd) this.refuseRest();
+    });
     st.on('error', () => {});
     st.on('close', () => this.gone());
     hs.start();
@@ -256,6 +266,9 @@ export class H2FrontStream implements ClientSide {
   set sessVars(v: Map<string, SampleValue> | null) {
     this.conn.sessVars = v;
   }
+  get tls(): TlsInfo | null {
+    return this.conn.tls;
+  }
   get privateConn(): ServerSide | null {
     return this.conn.privateConn;
   }
@@ -286,7 +299,7 @@ export class H2FrontStream implements ClientSide {
       st.close(NGHTTP2_INTERNAL_ERROR);
       return false;
     }
-    if (bodyless) this.ended = true;
+    if (bodyless) this.ended = this.endSubmitted = true;
     return false;
   }
 
@@ -350,17 +363,21 @@ export class H2FrontStream implements ClientSide {
         // The response cannot be completed (server gone, timeout): the client must not wait.
         st.close(NGHTTP2_INTERNAL_ERROR);
       } else if (!st.readableEnded) {
-        // Answered before the request body ended: once the answer is out, the rest is refused
-        // with NO_ERROR (RFC 9113 8.1).
+        // Answered before the request body ended: once the answer's END_STREAM is out, the rest
+        // is refused with NO_ERROR (RFC 9113 8.1); node sends what is queued before the reset.
         st.resume();
-        const rst = (): void => {
-          if (!st.destroyed && !st.closed) st.close(NGHTTP2_NO_ERROR);
-        };
-        if (st.writableFinished) setImmediate(rst);
-        else st.once('finish', () => setImmediate(rst));
+        if (this.endSubmitted) this.refuseRest();
+        else this.refuseRestAfterEnd = true;
       }
     }
     this.conn.streamGone(this);
+  }
+
+  private refuseRest(): void {
+    const st = this.st;
+    setImmediate(() => {
+      if (!st.destroyed && !st.closed) st.close(NGHTTP2_NO_ERROR);
+    });
   }
 
   /** The stream or the whole connection went away (reset, close). */

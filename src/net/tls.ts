@@ -10,6 +10,20 @@ import * as tls from 'node:tls';
 import type { BindSsl, ServerSsl, TlsCert } from '../config/model.js';
 import { versionRange } from '../config/ssl.js';
 
+/** What the rules and the log read of a client connection's TLS session. */
+export interface TlsInfo {
+  /** The server name the client asked for (SNI), "" when none. */
+  sni: string;
+  /** "TLSv1.3" and the like (%sslv), and the cipher's OpenSSL name (%sslc). */
+  version: string;
+  cipher: string;
+}
+
+export function tlsInfoOf(s: tls.TLSSocket): TlsInfo {
+  const sn = (s as tls.TLSSocket & { servername?: string | false }).servername;
+  return { sni: typeof sn === 'string' ? sn : '', version: s.getProtocol() ?? '', cipher: s.getCipher()?.name ?? '' };
+}
+
 export class BindTls {
   private readonly exact = new Map<string, tls.SecureContext>();
   private readonly wildcard = new Map<string, tls.SecureContext>();

@@ -50,6 +50,12 @@ export function buildHttpLogRecord(s: HttpStream | null, front: ClientSide = s!.
   const rec = connLogRecord(fe, front.clientIp, front.clientPort, front.localIp, front.localPort, front.acceptDate, s === null ? nextRequestCounter() : s.reqId);
   const reqStart = front.reqStart || now;
   rec.http = true;
+  const t = front.tls;
+  if (t !== null) {
+    rec.ssl = true;
+    rec.sslVersion = t.version;
+    rec.sslCipher = t.cipher;
+  }
   rec.requestDate = reqStart;
   rec.Ti = Math.max(0, reqStart - front.idleSince);
   rec.Tt = now - front.acceptDate;

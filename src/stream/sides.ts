@@ -9,6 +9,7 @@ import type { H1Hop } from '../proto/h1/index.js';
 import type { H1ErrorKind } from '../proto/h1/index.js';
 import type { Server } from '../backend/index.js';
 import type { Frontend } from '../proxy/frontend.js';
+import type { TlsInfo } from '../net/tls.js';
 
 /** What the stream sees of the client connection and the stream half carrying its request. */
 export interface ClientSide {
@@ -33,6 +34,8 @@ export interface ClientSide {
   sessVars: Map<string, SampleValue> | null;
   /** Server connection kept for this client alone (http-reuse never), or null. */
   privateConn: ServerSide | null;
+  /** The TLS session of the client connection, null in clear. */
+  readonly tls: TlsInfo | null;
   /** The connection closes after the current exchange (graceful stop, errors, Connection: close). */
   closeAfter: boolean;
 

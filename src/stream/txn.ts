@@ -91,10 +91,10 @@ export abstract class Txn implements SampleCtx, RuleContext {
     return this.front.localPort;
   }
   get sslFc(): boolean {
-    return false;
+    return this.front.tls !== null;
   }
   get sslSni(): string {
-    return '';
+    return this.front.tls?.sni ?? '';
   }
   get feName(): string {
     return this.front.fe.name;

@@ -324,7 +324,7 @@ describe('log lines over TLS', () => {
     assert.equal(f.r, `GET https://a.test:${port}/logged?size=5 HTTP/2.0`);
     assert.equal(f.ST, '200');
     assert.equal(f.ft, 'fe~');
-  }, { todo: 'sluice logs the frontend name of a TLS connection without the ~ suffix' });
+  });
 
   sideTest('httplog: an HTTP/1.1 request over TLS is logged in origin form', sides, async (side) => {
     const from = side.proc.mark();
@@ -409,7 +409,7 @@ describe('TLS sample fetches', () => {
     assert.equal(clear.header('location'), `https://127.0.0.1:${side.port('clear')}/r?size=7`);
     const r = await probe(side, 'tls', { servername: 'a.test', send: 'GET /r?size=7 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' });
     assert.ok(answered(r), show(r));
-  }, { todo: 'ssl_fc is always false: a TLS request is redirected to https again' });
+  });
 
   sideTest('ssl_fc and ssl_fc_sni, over HTTP/1.1 and HTTP/2', fetches, async (side) => {
     const r = await probe(side, 'tls', { servername: 'a.test', ALPNProtocols: ['http/1.1'], send: 'GET /e?echo=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' });
@@ -424,13 +424,13 @@ describe('TLS sample fetches', () => {
     } finally {
       c.destroy();
     }
-  }, { todo: 'ssl_fc is 0 and ssl_fc_sni empty on TLS connections' });
+  });
 
   sideTest('use_backend on ssl_fc_sni routes by server name', fetches, async (side) => {
     const a = await probe(side, 'tls', { servername: 'a.test', send: GET });
     assert.match(a.received, /\r\nx-server: o\r\n/i, show(a));
     const b = await probe(side, 'tls', { servername: 'b.test', send: GET });
     assert.match(b.received, /\r\nx-server: ob\r\n/i, show(b));
-  }, { todo: 'ssl_fc_sni never matches' });
+  });
 });
 

@@ -54,6 +54,8 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
    */
   private l7Ok = false;
   private firstSendDone = false;
+  /** The server was chosen by a use-server rule, not by balancing. */
+  private direct = false;
   // Timer: the stream's own deadline on the server side (connect, response, queue, turn-around).
   expire = 0;
   slot = -1;
@@ -136,6 +138,7 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
     const be = this.be!;
     const avoid = this.prevSrv;
     const forced = avoid === null ? this.useServer(be) : null;
+    this.direct = forced !== null;
     const { result, server } = forced !== null ? be.assignTo(forced, this) : be.assign(this, avoid, this);
     switch (result) {
       case AssignResult.Assigned:
@@ -425,7 +428,12 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
     this.finish(Cause.None, Phase.None);
   }
 
-  onServerParseError(_kind: H1ErrorKind, _reason: string): void {
+  onServerParseError(kind: H1ErrorKind, _reason: string): void {
+    // A close in the middle of the response head is no response, as HAProxy sees it (SH).
+    if (kind === H1ErrorKind.Truncated && this.st === St.WaitResponse) {
+      this.onServerClose(undefined);
+      return;
+    }
     if (this.l7Retry(RetryOn.JunkResponse)) return;
     const srv = this.srv!;
     srv.counters.eresp++;
@@ -458,8 +466,8 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
           this.connect();
           return;
         }
-        // Nothing came back (empty-response), or an incomplete head (junk-response).
-        if (this.l7Retry(conn.responseStarted ? RetryOn.JunkResponse : RetryOn.EmptyResponse)) return;
+        // Nothing came back, or an incomplete head: empty-response, as HAProxy counts it.
+        if (this.l7Retry(RetryOn.EmptyResponse)) return;
         if (conn.uses > 1 && !conn.responseStarted && !this.freshRetryDone) {
           // A reused connection the server had already closed. Safe requests kept whole are
           // sent again on a fresh connection; others are dropped as HAProxy does.
@@ -634,7 +642,7 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
     }
     const srv = this.srv!;
     const be = this.be!;
-    const d = afterConnectFailure(srv, be, this.retriesLeft);
+    const d = afterConnectFailure(srv, be, this.retriesLeft, this.direct);
     if (d === RetryDecision.GiveUp) {
       this.answerError(503, cause, Phase.Connect);
       return;
@@ -669,7 +677,7 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
     const be = this.be!;
     if (!this.l7Ok || (be.config.retryOn & flag) === 0 || this.st !== St.WaitResponse) return false;
     const srv = this.srv!;
-    const d = afterL7Failure(srv, be, this.retriesLeft);
+    const d = afterL7Failure(srv, be, this.retriesLeft, this.direct);
     if (d === RetryDecision.GiveUp) return false;
     const conn = this.conn;
     this.conn = null;

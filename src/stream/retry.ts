@@ -27,14 +27,15 @@ export function nextRetry(left: number, interval: number | undefined, total: num
 
 /**
  * Whether this retry goes back through balancing to another server. With `option redispatch`,
- * HAProxy does so on the scheduled retries, and on every retry when the algorithm is not
- * deterministic (not hashing) and other active servers exist.
+ * HAProxy does so on the scheduled retries, and on every retry when the server was chosen by
+ * balancing (not `direct`ly, by use-server), the algorithm is not deterministic (not hashing) and
+ * other active servers exist.
  */
-export function redispatchNow(d: RetryDecision, be: Backend): boolean {
+export function redispatchNow(d: RetryDecision, be: Backend, direct: boolean): boolean {
   if (d === RetryDecision.GiveUp || be.servers.length < 2) return false;
   if (d === RetryDecision.Redispatch) return true;
   const r = be.config.options.redispatch;
-  return r !== undefined && r !== 0 && !isHashingLb(be.config.balance) && be.activeCount > 1;
+  return r !== undefined && r !== 0 && !direct && !isHashingLb(be.config.balance) && be.activeCount > 1;
 }
 
 /**
@@ -42,8 +43,8 @@ export function redispatchNow(d: RetryDecision, be: Backend): boolean {
  * it (econ on giving up, wretr per retry, wredis per redispatch). Shared by HTTP and TCP.
  * `retry-on` without conn-failure makes a failed connection final.
  */
-export function afterConnectFailure(srv: Server, be: Backend, left: number): RetryDecision {
-  const d = be.config.retryOn & RetryOn.ConnFailure ? afterL7Failure(srv, be, left) : RetryDecision.GiveUp;
+export function afterConnectFailure(srv: Server, be: Backend, left: number, direct = false): RetryDecision {
+  const d = be.config.retryOn & RetryOn.ConnFailure ? afterL7Failure(srv, be, left, direct) : RetryDecision.GiveUp;
   if (d === RetryDecision.GiveUp) {
     srv.counters.econ++;
     be.counters.econ++;
@@ -56,12 +57,12 @@ export function afterConnectFailure(srv: Server, be: Backend, left: number): Ret
  * after the server got the request): the same schedule and counter for both, with HAProxy's
  * counters (wretr per retry, wredis per redispatch). Giving up counts nothing here.
  */
-export function afterL7Failure(srv: Server, be: Backend, left: number): RetryDecision {
+export function afterL7Failure(srv: Server, be: Backend, left: number, direct: boolean): RetryDecision {
   const d = nextRetry(left, be.config.options.redispatch, be.config.retries);
   if (d === RetryDecision.GiveUp) return d;
   srv.counters.wretr++;
   be.counters.wretr++;
-  if (!redispatchNow(d, be)) return RetryDecision.SameServer;
+  if (!redispatchNow(d, be, direct)) return RetryDecision.SameServer;
   srv.counters.wredis++;
   be.counters.wredis++;
   return RetryDecision.Redispatch;

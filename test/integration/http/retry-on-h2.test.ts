@@ -2,8 +2,12 @@
 // on haproxy 2.6 with the same configuration: the server refuses the stream (RST_STREAM
 // REFUSED_STREAM), says GOAWAY without having processed it (last stream 0) and closes, or drops the
 // connection without a frame, each on the first attempt only. Under `retry-on
-// all-retryable-errors` the client, HTTP/1.1 or HTTP/2, gets the answer of the retry, body intact;
-// under `retry-on conn-failure` alone what haproxy 2.6 does is the reference.
+// all-retryable-errors` the client, HTTP/1.1 or HTTP/2, gets the answer of the retry, body intact.
+// Under `retry-on conn-failure` alone sluice differs from haproxy 2.6 on purpose: a stream the
+// server refused or left beyond its GOAWAY was not processed (RFC 9113 8.7), so sluice sends it
+// again whatever retry-on says; and a connection dropped after the request went out gets a 502
+// to an HTTP/2 client too, where 2.6 resets the client's stream with REFUSED_STREAM, which would
+// tell the client the request was not processed when it may have been.
 import assert from 'node:assert/strict';
 import * as http2 from 'node:http2';
 import type * as net from 'node:net';
@@ -13,12 +17,6 @@ import { frame, FrameType } from '../../harness/h2-frames.js';
 import { startH2Peer, type H2EchoReport, type H2Peer, type H2PeerStream } from '../../harness/h2-peers.js';
 import { lazySides, sideTest, type Side } from '../../harness/sides.js';
 
-// Known sluice bugs and differences (reported to the lead); the tests keep asserting what haproxy
-// 2.6 does.
-const REFUSED_RETRY =
-  'sluice retries a refused stream and one beyond a GOAWAY even under conn-failure alone (RFC 9113 8.7); haproxy 2.6 answers 502 to an HTTP/1.1 client';
-const H2_PASS_ON =
-  "haproxy 2.6 passes the failure on to an HTTP/2 client as RST_STREAM(REFUSED_STREAM), unlogged; sluice retries it or answers 502";
 const { NGHTTP2_REFUSED_STREAM, NGHTTP2_NO_ERROR } = http2.constants;
 
 type Failure = 'refuse' | 'goaway' | 'drop';
@@ -169,20 +167,34 @@ describe('retry-on all-retryable-errors', () => {
 });
 
 // haproxy 2.6 retries none of them: the HTTP/1.1 client gets a 502, logged SH; the HTTP/2
-// client's stream is reset with REFUSED_STREAM (safe for the client to retry) and nothing is
-// logged (what haproxy-semantics.md 2.3 describes for a request that met a dead reused server
-// connection).
+// client's stream is reset with REFUSED_STREAM and nothing is logged (what haproxy-semantics.md
+// 2.3 describes for a request that met a dead reused server connection). sluice: see the top.
 describe('retry-on conn-failure only', () => {
   const labels: Record<Failure, string> = { refuse: 'REFUSED_STREAM', goaway: 'GOAWAY (last stream 0) and a close', drop: 'a dropped connection' };
   for (const how of ['refuse', 'goaway', 'drop'] as const) {
-    sideTest(`${labels[how]}, HTTP/1.1 client: not retried, 502 SH`, sides, async (side) => {
+    const unprocessed = how !== 'drop';
+    sideTest(`${labels[how]}, HTTP/1.1 client: ${unprocessed ? 'sluice sends it again, haproxy 2.6 answers 502' : 'not retried, 502 SH'}`, sides, async (side) => {
       const o = await exchange(side, 'conn', how, 'h1');
+      if (unprocessed && side.kind === 'sluice') {
+        retried(o, 'conn', how);
+        return;
+      }
       assert.equal(o.status, 502, o.log);
       assert.equal(o.log, '502 0 conn/s1 SH');
       assert.equal(o.attempts, 1);
-    }, how === 'drop' ? {} : { todo: REFUSED_RETRY });
+    });
 
-    sideTest(`${labels[how]}, HTTP/2 client: not retried, the stream reset with REFUSED_STREAM, no log`, sides, async (side) => {
+    sideTest(`${labels[how]}, HTTP/2 client: ${unprocessed ? 'sluice sends it again' : 'sluice answers 502'}, haproxy 2.6 resets the stream with REFUSED_STREAM`, sides, async (side) => {
+      if (side.kind === 'sluice') {
+        const o = await exchange(side, 'conn', how, 'h2');
+        if (unprocessed) retried(o, 'conn', how);
+        else {
+          assert.equal(o.status, 502, o.log);
+          assert.equal(o.log, '502 0 conn/s1 SH');
+          assert.equal(o.attempts, 1);
+        }
+        return;
+      }
       const path = `/conn/${side.kind}/h2-${how}?fail=${how}&echo=1`;
       const from = side.proc.mark();
       const c = await H2Client.connect(side.port('fe'));
@@ -200,6 +212,6 @@ describe('retry-on conn-failure only', () => {
       const lines = side.proc.lines().slice(from).map((l) => l.text).filter((l) => logOf('conn').test(l));
       assert.deepEqual(lines, ['200 0 conn/s1 --']);
       assert.equal(attempts.get(path), 1);
-    }, { todo: H2_PASS_ON });
+    });
   }
 });

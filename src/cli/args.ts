@@ -7,10 +7,13 @@ export interface CliArgs {
   debug: boolean;
   quiet: boolean;
   pidfile?: string;
+  /** `-sf PID...` / `-st PID...`: processes to stop once our listeners are bound (a reload). */
+  finish: number[];
+  terminate: number[];
   error?: string;
 }
 
-export const USAGE = `Usage : sluice -f <cfgfile|cfgdir>* [ -vdVcq ] [ -p <pidfile> ]
+export const USAGE = `Usage : sluice -f <cfgfile|cfgdir>* [ -vdVcq ] [ -p <pidfile> ] [ -sf|-st <pid>* ]
         -v displays version ; -vv shows known build options.
         -d enters debug mode (foreground, notices on stderr)
         -V enters verbose mode (disables quiet mode)
@@ -18,21 +21,20 @@ export const USAGE = `Usage : sluice -f <cfgfile|cfgdir>* [ -vdVcq ] [ -p <pidfi
         -q quiet mode : don't display messages
         -p writes pids of all children to this file
         -f loads a configuration file or every *.cfg file of a directory (repeatable)
+        -sf/-st [pid ]* finishes/terminates old pids once the listeners are bound (reload)
 `;
 
 const NOT_YET: Record<string, string> = {
   '-W': 'master-worker mode (-W) is not supported yet',
   '-Ws': 'master-worker mode (-Ws) is not supported yet',
   '-D': 'daemon mode (-D) is not supported yet: run sluice in the foreground under a supervisor',
-  '-sf': 'soft reload (-sf) is not supported yet',
-  '-st': 'hard reload (-st) is not supported yet',
   '-x': 'fetching listeners from an old process (-x) is not supported yet',
   '-S': 'the master CLI (-S) is not supported yet',
 };
 
 /** Parses argv (without node and script). Unknown flags give `error`. */
 export function parseArgs(argv: string[]): CliArgs {
-  const a: CliArgs = { files: [], check: false, version: false, debug: false, quiet: false };
+  const a: CliArgs = { files: [], check: false, version: false, debug: false, quiet: false, finish: [], terminate: [] };
   for (let i = 0; i < argv.length; i++) {
     const x = argv[i]!;
     switch (x) {
@@ -61,6 +63,13 @@ export function parseArgs(argv: string[]): CliArgs {
         if (i + 1 >= argv.length) return { ...a, error: "option '-p' requires a file name" };
         a.pidfile = argv[++i]!;
         break;
+      case '-sf':
+      case '-st': {
+        // Every following argument that is a number is a pid, as HAProxy reads them.
+        const into = x === '-sf' ? a.finish : a.terminate;
+        while (i + 1 < argv.length && /^\d+$/.test(argv[i + 1]!)) into.push(Number(argv[++i]!));
+        break;
+      }
       case '--':
         a.files.push(...argv.slice(i + 1));
         i = argv.length;

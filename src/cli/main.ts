@@ -1,5 +1,5 @@
 // The sluice command: HAProxy's command-line flags, configuration loading and checking, the
-// running proxy, and its signals (SIGTERM stops now, SIGUSR1 stops gracefully).
+// running proxy, its signals (SIGTERM stops now, SIGUSR1 stops gracefully), and reloads (-sf/-st).
 
 import { writeFileSync, unlinkSync } from 'node:fs';
 import { loadConfig, formatDiagnostic, type Diagnostic } from '../config/index.js';
@@ -49,6 +49,17 @@ async function main(argv: string[]): Promise<number> {
     const e = err as NodeJS.ErrnoException;
     alert(`Starting proxy: cannot bind socket (${e.code ?? e.message}) [${(e as { address?: string }).address ?? ''}:${(e as { port?: number }).port ?? ''}]`);
     return 1;
+  }
+  // A reload: the old processes stop once we listen on the same ports (SO_REUSEPORT), softly
+  // (-sf: SIGUSR1, they finish what they carry) or at once (-st: SIGTERM).
+  for (const [pids, sig] of [[args.finish, 'SIGUSR1'], [args.terminate, 'SIGTERM']] as const) {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, sig);
+      } catch (err) {
+        alert(`cannot signal old process ${pid}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+      }
+    }
   }
   const pidfile = args.pidfile ?? config.global.pidfile;
   if (pidfile) writeFileSync(pidfile, `${process.pid}\n`);

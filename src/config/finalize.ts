@@ -27,6 +27,7 @@ export function buildConfig(state: ParserState, files: string[]): Config {
     daemon: g.daemon,
     nbthread: g.nbthread,
     grace: g.grace,
+    noReusePort: g.noReusePort,
     tune: {
       bufsize,
       // HAProxy keeps at least half of the buffer for data.

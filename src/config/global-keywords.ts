@@ -254,6 +254,13 @@ registerGlobalKeywords([
     },
   },
   {
+    name: 'noreuseport',
+    parse(ctx) {
+      if (tooManyArgs(ctx, 0)) return;
+      ctx.state.global.noReusePort = true;
+    },
+  },
+  {
     name: 'zero-warning',
     parse(ctx) {
       if (tooManyArgs(ctx, 0)) return;

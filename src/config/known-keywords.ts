@@ -34,7 +34,7 @@ export const GLOBAL_NOOP = new Set([
   'issuers-chain-path', 'jwt.decrypt_alg_list', 'jwt.decrypt_enc_list', 'key-base', 'limited-quic',
   'localpeer', 'max-spread-checks', 'max-threads-per-group', 'maxcompcpuusage', 'maxcomprate',
   'maxpipes', 'maxsslconn', 'maxsslrate', 'maxzlibmem', 'no-memory-trimming', 'node', 'noepoll',
-  'noevports', 'nogetaddrinfo', 'nokqueue', 'noktls', 'nopoll', 'noreuseport', 'nosplice',
+  'noevports', 'nogetaddrinfo', 'nokqueue', 'noktls', 'nopoll', 'nosplice',
   'numa-cpu-mapping', 'ocsp-update.disable', 'ocsp-update.httpproxy', 'ocsp-update.maxdelay',
   'ocsp-update.mindelay', 'ocsp-update.mode', 'pp2-never-send-local', 'prealloc-fd',
   'profiling.memory', 'profiling.tasks', 'quiet', 'set-dumpable', 'spread-checks',

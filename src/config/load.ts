@@ -52,6 +52,7 @@ function newState(env: NodeJS.ProcessEnv): ParserState {
       logs: [],
       logTag: 'sluice',
       daemon: false,
+      noReusePort: false,
       nbthread: 0,
       grace: 0,
       tune: { bufsize: 16384, maxrewrite: 1024, maxhdr: 101, h2: { headerTableSize: 4096, maxFrameSize: 16384, initialWindowSize: 65535, maxConcurrentStreams: 100, fe: { initialWindowSize: -1, maxConcurrentStreams: -1 }, be: { initialWindowSize: -1, maxConcurrentStreams: -1 } } },

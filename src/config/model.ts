@@ -363,6 +363,8 @@ export interface GlobalConfig {
   hardStopAfter?: number;
   /** `grace`, ms. */
   grace: number;
+  /** `noreuseport`: listeners without SO_REUSEPORT (then a reload cannot bind next to the old process). */
+  noReusePort: boolean;
   tune: TuneConfig;
   loc?: SourceLoc;
 }

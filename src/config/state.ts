@@ -137,6 +137,7 @@ export interface GlobalDraft {
   nbthread: number;
   hardStopAfter?: number;
   grace: number;
+  noReusePort: boolean;
   tune: Omit<TuneConfig, 'h2'> & { h2: H2TuneDraft };
   loc?: SourceLoc;
   /** `zero-warning`: any warning makes the configuration fail. */

@@ -12,7 +12,7 @@ export interface Listener {
 }
 
 /** Opens a listening socket for `bind`; rejects with the system error if it cannot. */
-export function listen(bind: BindConfig, onConnection: (s: net.Socket) => void): Promise<Listener> {
+export function listen(bind: BindConfig, onConnection: (s: net.Socket) => void, reusePort = true): Promise<Listener> {
   return new Promise((resolve, reject) => {
     const server = net.createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: false }, onConnection);
     const onError = (err: Error): void => reject(err);
@@ -23,6 +23,8 @@ export function listen(bind: BindConfig, onConnection: (s: net.Socket) => void):
         port: bind.addr.port,
         ipv6Only: bind.addr.family === 6 && bind.v6only,
         backlog: 1024,
+        // As HAProxy (unless `noreuseport`): a new process can bind while the old one drains.
+        reusePort,
       },
       () => {
         server.off('error', onError);

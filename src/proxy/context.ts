@@ -24,6 +24,8 @@ export class ProcessContext {
   maxconn: number;
   /** Set by a graceful stop: no new requests on kept-alive connections. */
   stopping = false;
+  /** Listeners bind with SO_REUSEPORT (off with global `noreuseport`), so that a reload can. */
+  reusePort = true;
   readonly counters: ProcessCounters = { cumConns: 0, cumReq: 0 };
   readonly h1Limits: H1Limits;
   readonly bufsize: number;

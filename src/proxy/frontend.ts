@@ -82,7 +82,7 @@ export class Frontend {
   /** Opens every bind of the frontend. */
   async start(): Promise<void> {
     for (let i = 0; i < this.config.binds.length; i++) {
-      this.listeners.push(await listen(this.config.binds[i]!, (s) => this.accept(s, i)));
+      this.listeners.push(await listen(this.config.binds[i]!, (s) => this.accept(s, i), this.ctx.reusePort));
     }
   }
 

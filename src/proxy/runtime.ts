@@ -31,6 +31,7 @@ export class Runtime {
   ) {
     const g = config.global;
     this.ctx = new ProcessContext(g.maxconn || defaultMaxconn(), g.tune.bufsize, g.tune.maxrewrite, g.tune.maxhdr, g.tune.h2);
+    this.ctx.reusePort = !g.noReusePort;
     const conds = new Map(config.proxies.map((p) => [p, new ProxyConditions(p)]));
     const userlists = buildUserlists(config.userlists);
     const files = new FileCache();

@@ -71,8 +71,19 @@ export class BindTls {
     if (this.fallback !== null && firstOpts !== null) Object.assign(opts, firstOpts);
     if (this.alpn !== undefined) opts.ALPNProtocols = this.alpn;
     this.server = tls.createServer(opts);
-    this.server.on('secureConnection', (t: tls.TLSSocket) => this.settle(t, t));
+    this.server.on('secureConnection', (t: tls.TLSSocket) => this.settle(t, this.verifiedOptional(t) ? t : null));
     this.server.on('tlsClientError', (_e: Error, t: tls.TLSSocket) => this.settle(t, null));
+  }
+
+  /**
+   * `verify optional`: a client may present no certificate, but one it presents must verify.
+   * node's rejectUnauthorized would refuse the absent one too, so the check comes after the
+   * handshake (the client sees a close rather than HAProxy's alert).
+   */
+  private verifiedOptional(t: tls.TLSSocket): boolean {
+    if (this.ssl.verify !== 'optional' || t.authorized) return true;
+    const pc = t.getPeerCertificate();
+    return pc === null || pc === undefined || Object.keys(pc).length === 0;
   }
 
   private settle(t: tls.TLSSocket, result: tls.TLSSocket | null): void {

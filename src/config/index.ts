@@ -3,6 +3,7 @@
 
 // Keyword modules register themselves in the keyword registry when imported.
 import './global-keywords.js';
+import './ssl-global.js';
 import './logs.js';
 import './proxy-keywords.js';
 import './options.js';

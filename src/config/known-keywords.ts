@@ -25,8 +25,8 @@ export const UNSUPPORTED_SECTIONS = new Set([
 
 /** Global keywords accepted with no effect (tuning of things sluice does not have). */
 export const GLOBAL_NOOP = new Set([
-  'anonkey', 'busy-polling', 'ca-base', 'cluster-secret', 'cpu-affinity', 'cpu-map', 'cpu-policy',
-  'cpu-set', 'crt-base', 'debug.counters', 'description', 'expose-deprecated-directives',
+  'anonkey', 'busy-polling', 'cluster-secret', 'cpu-affinity', 'cpu-map', 'cpu-policy', 'cpu-set',
+  'debug.counters', 'description', 'expose-deprecated-directives',
   'expose-experimental-directives', 'external-check', 'fd-hard-limit', 'force-cfg-parser-pause',
   'httpclient.resolvers.disabled', 'httpclient.resolvers.id', 'httpclient.resolvers.prefer',
   'httpclient.retries', 'httpclient.ssl.ca-file', 'httpclient.ssl.verify',
@@ -34,18 +34,12 @@ export const GLOBAL_NOOP = new Set([
   'issuers-chain-path', 'jwt.decrypt_alg_list', 'jwt.decrypt_enc_list', 'key-base', 'limited-quic',
   'localpeer', 'max-spread-checks', 'max-threads-per-group', 'maxcompcpuusage', 'maxcomprate',
   'maxpipes', 'maxsslconn', 'maxsslrate', 'maxzlibmem', 'no-memory-trimming', 'node', 'noepoll',
-  'noevports', 'nogetaddrinfo', 'nokqueue', 'noktls', 'nopoll', 'nosplice',
-  'numa-cpu-mapping', 'ocsp-update.disable', 'ocsp-update.httpproxy', 'ocsp-update.maxdelay',
-  'ocsp-update.mindelay', 'ocsp-update.mode', 'pp2-never-send-local', 'prealloc-fd',
-  'profiling.memory', 'profiling.tasks', 'quiet', 'set-dumpable', 'spread-checks',
-  'ssl-default-bind-ciphers', 'ssl-default-bind-ciphersuites', 'ssl-default-bind-client-sigalgs',
-  'ssl-default-bind-curves', 'ssl-default-bind-options', 'ssl-default-bind-sigalgs',
-  'ssl-default-server-ciphers', 'ssl-default-server-ciphersuites',
-  'ssl-default-server-client-sigalgs', 'ssl-default-server-curves', 'ssl-default-server-options',
-  'ssl-default-server-sigalgs', 'ssl-dh-param-file', 'ssl-engine', 'ssl-load-extra-del-ext',
+  'noevports', 'nogetaddrinfo', 'nokqueue', 'noktls', 'nopoll', 'nosplice', 'numa-cpu-mapping',
+  'ocsp-update.disable', 'ocsp-update.httpproxy', 'ocsp-update.maxdelay', 'ocsp-update.mindelay',
+  'ocsp-update.mode', 'pp2-never-send-local', 'prealloc-fd', 'profiling.memory', 'profiling.tasks',
+  'quiet', 'set-dumpable', 'spread-checks', 'ssl-engine', 'ssl-load-extra-del-ext',
   'ssl-load-extra-files', 'ssl-mode-async', 'ssl-propquery', 'ssl-provider', 'ssl-provider-path',
-  'ssl-security-level', 'ssl-server-verify', 'ssl-skip-self-issued-ca', 'strict-limits',
-  'thread-group', 'thread-groups', 'warn-blocked-traffic-after',
+  'strict-limits', 'thread-group', 'thread-groups', 'warn-blocked-traffic-after',
 ]);
 
 /** Global keywords sluice recognises but does not implement yet. */
@@ -60,7 +54,10 @@ export const GLOBAL_UNSUPPORTED = new Set([
   'harden.reject-privileged-ports.quic', 'harden.reject-privileged-ports.tcp', 'log-send-hostname',
   'lua-load', 'lua-load-per-thread', 'lua-prepend-path', 'maxconnrate', 'maxsessrate',
   'mworker-max-reloads', 'server-state-base', 'server-state-file', 'set-var', 'set-var-fmt',
-  'stats-file', 'unix-bind', 'wurfl-cache-size', 'wurfl-data-file', 'wurfl-information-list',
+  'ssl-default-bind-client-sigalgs', 'ssl-default-bind-sigalgs',
+  'ssl-default-server-client-sigalgs', 'ssl-default-server-curves', 'ssl-default-server-sigalgs',
+  'ssl-dh-param-file', 'ssl-security-level', 'ssl-skip-self-issued-ca', 'stats-file', 'unix-bind',
+  'wurfl-cache-size', 'wurfl-data-file', 'wurfl-information-list',
   'wurfl-information-list-separator',
 ]);
 

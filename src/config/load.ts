@@ -2,6 +2,7 @@
 // every file, check the whole configuration, resolve server addresses. Each phase that fails
 // ends with HAProxy's closing lines and no configuration.
 
+import { newGlobalSsl } from './ssl-global.js';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import {
   DiagnosticList,
@@ -53,6 +54,7 @@ function newState(env: NodeJS.ProcessEnv): ParserState {
       logTag: 'sluice',
       daemon: false,
       noReusePort: false,
+      ssl: newGlobalSsl(),
       nbthread: 0,
       grace: 0,
       tune: { bufsize: 16384, maxrewrite: 1024, maxhdr: 101, h2: { headerTableSize: 4096, maxFrameSize: 16384, initialWindowSize: 65535, maxConcurrentStreams: 100, fe: { initialWindowSize: -1, maxConcurrentStreams: -1 }, be: { initialWindowSize: -1, maxConcurrentStreams: -1 } } },

@@ -3,7 +3,7 @@
 // ciphers. As HAProxy, `ssl` verifies the server's certificate unless `verify none` is said.
 
 import { readFileSync } from 'node:fs';
-import { loadCert, TLS_VERSIONS, tlsVersionFlags } from './ssl.js';
+import { loadCert, TLS_VERSIONS, tlsVersionFlags, underBase } from './ssl.js';
 import type { ServerSsl } from './model.js';
 import { getLogFormatChecker, registerPostCheck, registerServerOptions, type ServerOptionContext, type ServerOptionDef } from './registry.js';
 
@@ -11,7 +11,9 @@ import { getLogFormatChecker, registerPostCheck, registerServerOptions, type Ser
 function sslOf(ctx: ServerOptionContext): ServerSsl {
   // A server starts from its default-server settings: its own TLS settings are a copy.
   const cur = ctx.target.ssl;
-  const s: ServerSsl = cur ? { ...cur, noVersions: [...cur.noVersions] } : { enabled: false, noVersions: [] };
+  // The first TLS keyword of a server starts from the global ssl-default-server-* settings.
+  const from = cur ?? ctx.state.global.ssl.server;
+  const s: ServerSsl = { ...from, noVersions: [...from.noVersions] };
   ctx.target.ssl = s;
   return s;
 }
@@ -28,7 +30,7 @@ function flag(name: string, apply: (s: ServerSsl) => void): ServerOptionDef {
   };
 }
 
-function arg(name: string, missing: string, apply: (s: ServerSsl, v: string) => string | undefined): ServerOptionDef {
+function arg(name: string, missing: string, apply: (s: ServerSsl, v: string, ctx: ServerOptionContext) => string | undefined): ServerOptionDef {
   return {
     name,
     args: 1,
@@ -36,7 +38,7 @@ function arg(name: string, missing: string, apply: (s: ServerSsl, v: string) => 
     parse(ctx) {
       const v = ctx.args[ctx.cur + 1];
       if (v === undefined) return missing;
-      return apply(sslOf(ctx), v);
+      return apply(sslOf(ctx), v, ctx);
     },
   };
 }
@@ -49,16 +51,16 @@ registerServerOptions([
     s.verify = v;
     return undefined;
   }),
-  arg('ca-file', "'ca-file' : missing CAfile path", (s, v) => {
+  arg('ca-file', "'ca-file' : missing CAfile path", (s, v, ctx) => {
     try {
-      s.caFile = readFileSync(v, 'latin1');
+      s.caFile = readFileSync(underBase(ctx.state.global.ssl.caBase, v), 'latin1');
     } catch {
       return `Couldn't open the ca-file '${v}' (No such file or directory)`;
     }
     return undefined;
   }),
-  arg('crt', "'crt' : missing certificate file path", (s, v) => {
-    const c = loadCert(v);
+  arg('crt', "'crt' : missing certificate file path", (s, v, ctx) => {
+    const c = loadCert(underBase(ctx.state.global.ssl.crtBase, v));
     if (typeof c === 'string') return c.replace(/\.$/, '');
     s.crt = { cert: c.cert, key: c.key };
     return undefined;

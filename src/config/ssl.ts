@@ -20,15 +20,23 @@ export const TLS_VERSIONS: Record<string, TlsVersion> = {
 };
 const ORDER: TlsVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
 
-/** The TLS settings of the binds of one line, created by the first TLS keyword. */
-function sslOf(b: BindDraft): BindSsl {
-  b.ssl ??= { enabled: false, certs: [], verify: 'none', strictSni: false, tlsTickets: true, preferClientCiphers: false, noVersions: [] };
+/**
+ * The TLS settings of the binds of one line, created by the first TLS keyword from the global
+ * ssl-default-bind-* settings.
+ */
+function sslOf(b: BindDraft, defaults: BindSsl): BindSsl {
+  b.ssl ??= { ...defaults, certs: [...defaults.certs], noVersions: [...defaults.noVersions] };
   return b.ssl;
 }
 
 function forEachSsl(ctx: BindOptionContext, f: (s: BindSsl) => void): undefined {
-  for (const b of ctx.bind) f(sslOf(b));
+  for (const b of ctx.bind) f(sslOf(b, ctx.state.global.ssl.bind));
   return undefined;
+}
+
+/** A path as `crt-base`/`ca-base` makes it: relative ones are read from the base directory. */
+export function underBase(base: string | undefined, path: string): string {
+  return base === undefined || path.startsWith('/') ? path : `${base.replace(/\/+$/, '')}/${path}`;
 }
 
 function errno(e: unknown): string {
@@ -113,7 +121,7 @@ function loadCrt(path: string): TlsCert[] | string {
  * of a line (`ciphers`, `ciphersuites`, `ssl-min-ver`, `ssl-max-ver`, `curves`) apply to that
  * certificate only.
  */
-function loadCrtList(file: string): TlsCert[] | string {
+function loadCrtList(file: string, crtBase: string | undefined): TlsCert[] | string {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -128,7 +136,8 @@ function loadCrtList(file: string): TlsCert[] | string {
     if (line === '') continue;
     const m = /^(\S+)\s*(?:\[([^\]]*)\])?\s*(.*)$/.exec(line);
     if (!m) return `'crt-list' : error processing line ${ln + 1} in file '${file}'`;
-    const crtPath = m[1]!.startsWith('/') ? m[1]! : dir + m[1]!;
+    // Relative paths: from crt-base when set, else next to the list.
+    const crtPath = m[1]!.startsWith('/') ? m[1]! : crtBase !== undefined ? underBase(crtBase, m[1]!) : dir + m[1]!;
     const filters = m[3]!.split(/\s+/).filter((s) => s !== '');
     const c = loadCert(crtPath, filters);
     if (typeof c === 'string') return c;
@@ -211,7 +220,7 @@ export function versionRange(s: TlsVersionSettings): { min: TlsVersion; max: Tls
 }
 
 /** Checks that OpenSSL accepts a bind's cipher settings; the HAProxy-worded error otherwise. */
-function checkCiphers(what: 'ciphers' | 'ciphersuites' | 'curves', v: string): string | undefined {
+export function checkCiphers(what: 'ciphers' | 'ciphersuites' | 'curves', v: string): string | undefined {
   try {
     // Node takes TLS 1.3 suites and older ciphers in one list.
     if (what === 'curves') tls.createSecureContext({ ecdhCurve: v });
@@ -226,12 +235,12 @@ function checkCiphers(what: 'ciphers' | 'ciphersuites' | 'curves', v: string): s
 registerBindOptions([
   flag('ssl', (s) => (s.enabled = true)),
   oneArg('crt', (ctx, v) => {
-    const certs = loadCrt(v);
+    const certs = loadCrt(underBase(ctx.state.global.ssl.crtBase, v));
     if (typeof certs === 'string') return certs;
     return forEachSsl(ctx, (s) => s.certs.push(...certs));
   }, "'crt' : missing certificate location"),
   oneArg('crt-list', (ctx, v) => {
-    const certs = loadCrtList(v);
+    const certs = loadCrtList(v, ctx.state.global.ssl.crtBase);
     if (typeof certs === 'string') return certs;
     return forEachSsl(ctx, (s) => s.certs.push(...certs));
   }, "'crt-list' : missing certificate location"),
@@ -259,7 +268,7 @@ registerBindOptions([
   oneArg('ca-file', (ctx, v) => {
     let pem: string;
     try {
-      pem = readFileSync(v, 'latin1');
+      pem = readFileSync(underBase(ctx.state.global.ssl.caBase, v), 'latin1');
     } catch {
       return `'ca-file' : unable to load ${v}`;
     }

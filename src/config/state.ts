@@ -22,6 +22,7 @@ import type {
   AclDef,
 } from './model.js';
 import { RetryOn } from './model.js';
+import type { GlobalSsl } from './ssl-global.js';
 import type { InetAddress } from './address.js';
 import type { DiagnosticList } from './diagnostics.js';
 import type { Env } from './lexer.js';
@@ -138,6 +139,8 @@ export interface GlobalDraft {
   hardStopAfter?: number;
   grace: number;
   noReusePort: boolean;
+  /** crt-base, ca-base and the ssl-default-* settings. */
+  ssl: GlobalSsl;
   tune: Omit<TuneConfig, 'h2'> & { h2: H2TuneDraft };
   loc?: SourceLoc;
   /** `zero-warning`: any warning makes the configuration fail. */

@@ -364,13 +364,13 @@ describe('global TLS settings', () => {
     assert.equal(old.handshake, false, show(old));
     const cur = await probe(side, 'tls', { servername: 'a.test', send: GET });
     assert.ok(answered(cur), show(cur));
-  }, { todo: 'sluice accepts ssl-default-bind-options and ignores it' });
+  });
 
   sideTest('crt-base: relative crt paths are read from it', base, async (side) => {
     const r = await probe(side, 'tls', { servername: 'a.test', send: GET });
     assert.equal(r.peerCN, 'a.test', show(r));
     assert.ok(answered(r), show(r));
-  }, { todo: 'sluice accepts crt-base and ignores it (the relative crt path is not found)' });
+  });
 });
 
 const FETCH_TEMPLATE = `defaults

@@ -118,7 +118,6 @@ const CASES: Case[] = [
     name: 'crt-base: a relative crt path is read from it',
     config: (p) => cfg('ssl crt a.pem', `    crt-base ${p.ca.dir}`),
     alert: null,
-    todo: 'sluice accepts crt-base with no effect, so the relative path is not found',
   },
   {
     name: 'ssl-min-ver SSLv3 is a known version',

@@ -14,8 +14,8 @@ export type H2Refusal = string;
 /**
  * Builds the htx request of an HTTP/2 header block (`raw`: [name, value, ...] as received,
  * pseudo-headers first). As HAProxy: the URI is absolute (scheme://authority/path) whenever
- * :authority is given, and marked so that HTTP/1 servers get the origin form; a Host field is
- * made from :authority when the request has none; cookie crumbs are joined into one field, last.
+ * :authority is given, and marked so that HTTP/1 servers get the origin form; the Host field is
+ * made from :authority when there is one; cookie crumbs are joined into one field, last.
  */
 export function requestFromH2(raw: readonly string[], endStream: boolean): HtxRequest | H2Refusal {
   let method = '';
@@ -82,7 +82,13 @@ export function requestFromH2(raw: readonly string[], endStream: boolean): HtxRe
       uri = path;
     }
   }
-  if (authority !== undefined && !hasHost) headers.unshift('host', authority);
+  if (authority !== undefined) {
+    // :authority wins over a Host field (RFC 9113 8.3.1), as HAProxy: the field is replaced.
+    if (hasHost) {
+      for (let i = headers.length - 2; i >= 0; i -= 2) if (headers[i] === 'host') headers.splice(i, 2);
+    }
+    headers.unshift('host', authority);
+  }
   if (cookie !== undefined) headers.push('cookie', cookie);
   let bodyKind: BodyKind;
   if (endStream) bodyKind = BodyKind.None;

@@ -218,7 +218,7 @@ describe('what the origin receives for an HTTP/2 request', () => {
   sideTest('a Host field differing from :authority is replaced by :authority', sides, async (side) => {
     const e = echoOf(await h2get(side, 'h2', { path: '/p?echo=1', headers: [['host', 'other.test'], ['x-a', '1']] }));
     assert.deepEqual(fieldsOf(e.headers), [`host: 127.0.0.1:${side.port('h2')}`, 'x-a: 1']);
-  }, { todo: 'sluice keeps the Host field of the request instead of the :authority value' });
+  });
 
   sideTest('without :authority the Host field is kept; :authority case is kept', sides, async (side) => {
     let e = echoOf(await h2get(side, 'h2', { path: '/p?echo=1', authority: null, headers: [['host', 'other.test']] }));

@@ -48,12 +48,6 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
   private prevSrv: Server | null = null;
   /** A retry on a fresh connection after a reused one was found closed was already used. */
   private freshRetryDone = false;
-  /**
-   * Layer-7 retries (`retry-on` beyond conn-failure) are possible for this request: decided at
-   * its first send, as HAProxy, only for a request complete then and kept whole within a buffer.
-   */
-  private l7Ok = false;
-  private firstSendDone = false;
   /** The server was chosen by a use-server rule, not by balancing. */
   private direct = false;
   // Timer: the stream's own deadline on the server side (connect, response, queue, turn-around).
@@ -267,11 +261,6 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
       contentLength: this.req.contentLength,
     };
     this.reqHeadSent = true;
-    if (!this.firstSendDone) {
-      this.firstSendDone = true;
-      this.l7Ok = (this.be!.config.retryOn & RETRY_L7_MASK) !== 0 && !this.l7RetryDisabled && this.reqEnded && this.reqKeptWhole &&
-        this.front.headBytes + this.reqBufBytes <= this.front.fe.ctx.bufsize;
-    }
     const ok = conn.sendRequest(this.req, hop, this.reqBuf, this.reqEnded, this.reqTrailers);
     if (!this.reqKeptWhole || this.reqBufBytes > this.front.fe.ctx.bufsize) this.dropKeptRequest();
     this.armTimer('server', this.be!.config.timeouts.server);
@@ -344,7 +333,7 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
       this.front.sendInterim(res);
       return;
     }
-    if (this.l7Ok && this.l7Retry(retryStatusFlag(res.status))) return;
+    if (this.be!.config.retryOn & RETRY_L7_MASK && this.l7Retry(retryStatusFlag(res.status))) return;
     if (res.status === 101 && isWebsocketUpgrade(this.req) && headerGet(res.headers, 'sec-websocket-accept') === undefined) {
       // A WebSocket switch without the server's accept key is an invalid response.
       this.srv!.counters.eresp++;
@@ -657,6 +646,16 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
     this.armTimer('retry', turnAroundDelay(be));
   }
 
+  /**
+   * The request can go again: `disable-l7-retry` was not applied, and the whole request (head and
+   * body, complete) is held within one buffer. HAProxy decides this at the first send; sluice when
+   * the failure comes, so that a body that ended just after the head went out counts too.
+   */
+  private l7Replayable(): boolean {
+    return !this.l7RetryDisabled && (this.reqEnded || this.req.bodyKind === BodyKind.None) && this.reqKeptWhole &&
+      this.front.headBytes + this.reqBufBytes <= this.front.fe.ctx.bufsize;
+  }
+
   /** Balancing again, avoiding `srv`. */
   private redispatch(srv: Server): void {
     this.redispatched = true;
@@ -675,7 +674,7 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
    */
   private l7Retry(flag: number): boolean {
     const be = this.be!;
-    if (!this.l7Ok || (be.config.retryOn & flag) === 0 || this.st !== St.WaitResponse) return false;
+    if ((be.config.retryOn & flag) === 0 || this.st !== St.WaitResponse || !this.l7Replayable()) return false;
     const srv = this.srv!;
     const d = afterL7Failure(srv, be, this.retriesLeft, this.direct);
     if (d === RetryDecision.GiveUp) return false;

@@ -56,10 +56,11 @@ function count(m: Map<string, number>, k: string): void {
   m.set(k, (m.get(k) ?? 0) + 1);
 }
 
-/** "reason=n, reason=n" for diagnostics. */
+/** One line for diagnostics: the counts, then the failures by reason. */
 export function describeTally(name: string, t: LoopTally): string {
   const r = [...t.reasons].map(([k, v]) => `${k} x${v}`).join('; ');
-  return `${name}: sent=${t.sent} ok=${t.ok} failed=${t.failed} hung=${t.hung} clientRetried=${t.clientRetried} connections=${t.connections}${r ? ` [${r}]` : ''}`;
+  const counts = `sent=${t.sent} ok=${t.ok} failed=${t.failed} hung=${t.hung} clientRetried=${t.clientRetried} connections=${t.connections}`;
+  return `${name}: ${counts}${r ? ` [${r}]` : ''}`;
 }
 
 /** Whether a worker starts another request. */

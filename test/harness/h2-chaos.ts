@@ -171,11 +171,11 @@ export class ChaosPeer extends H2Peer {
         st.close(NGHTTP2_INTERNAL_ERROR);
         return true;
       case 'cut':
-        this.cut++;
         void ps.body.then(() => {
           if (st.destroyed || st.closed) return;
           const size = Math.max(2, Number(ps.query.get('size') ?? 0));
           try {
+            this.cut++;
             respondThenReset(st, { ':status': 200 }, bodyPattern(size).subarray(0, size >> 1), NGHTTP2_INTERNAL_ERROR);
           } catch {
             // The connection went away meanwhile.

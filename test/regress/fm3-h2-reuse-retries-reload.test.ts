@@ -2,8 +2,9 @@
 // layer-7 retries and reloads crashed the proxy; a retried request must start again from a clean
 // state. Three HTTP/2 servers fail requests on purpose (harness/h2-chaos.ts): every fourth request
 // has its first attempt refused, reset, answered 503, lost with its connection or refused by a
-// GOAWAY (which takes the other streams of that connection along); the proxy has `http-reuse always`, `retry-on
-// all-retryable-errors`, `retries 3`, `option redispatch`, `option forwardfor` and adds a header.
+// GOAWAY (those two take the other streams of the connection along). The proxy has `http-reuse
+// always`, `retry-on all-retryable-errors`, `retries 3`, `option redispatch`, `option forwardfor`
+// and adds a header.
 // While HTTP/1.1 and HTTP/2 clients send GETs and PUTs, the proxy is reloaded three times in a row
 // (`-f cfg -sf <old pid>`: the new process binds the same port and asks the old one to stop
 // gracefully, as `haproxy -sf`). Then:
@@ -16,17 +17,29 @@
 //   header, the request's own id and path, its body once (a prefix of it when the attempt was cut
 //   short, all of it when answered);
 // - each generation served requests, and retries did happen.
+// The haproxy 2.6.12 run is `todo`: it shows the incident itself (an old process dies of SIGSEGV
+// while draining, in about half of the runs).
 // h2load is not used here: it does not open a new connection after a GOAWAY, so a reload ends its
 // clients (a limit of the tool, not of the proxy); drop-load.test.ts has it.
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import { canConnect, freePort, skipUnless, startHaproxy, startSluice, type ProcHandle, type StartOptions } from '../harness/index.js';
+import {
+  bodyPattern,
+  canConnect,
+  freePort,
+  skipUnless,
+  startHaproxy,
+  startSluice,
+  type ProcHandle,
+  type StartOptions,
+} from '../harness/index.js';
 import { startChaosPeer, type ChaosAction, type ChaosPeer } from '../harness/h2-chaos.js';
 import type { H2PeerRequest } from '../harness/h2-peers.js';
 import { describeTally, h1Loop, h2Loop, newTally, type Verdict } from '../harness/client-loops.js';
 
 type Kind = 'sluice' | 'haproxy';
 
+// The seed only spreads the answers' delays here; CHAOS_SEED=n overrides it.
 const SEED = Number(process.env.CHAOS_SEED ?? 3);
 const RELOADS = 3;
 /** Attempts through each generation before it is replaced. */
@@ -35,7 +48,7 @@ const PER_GEN = 400;
  * How the first attempt of the k-th failed request fails (every fourth request has one): mostly
  * refused, 503 or reset, and now and then its connection is lost or sent a GOAWAY, which also
  * takes the other streams on that connection (a request hit that way on all four attempts would
- * fail, so these stay rare enough for it never to happen).
+ * fail, so these stay rare enough to make that vanishingly unlikely).
  */
 function planned(k: number): ChaosAction {
   if (k % 28 === 9) return 'destroy';
@@ -147,9 +160,11 @@ async function scenario(t: TestContext, kind: Kind): Promise<void> {
     const fail = i % 4 === 3 ? `&fail=${planned(i >> 2)}` : '';
     return { method, id, body: bodyOf(id, size), path: `/?size=100&id=${id}&n=${i}${fail}` };
   };
-  const okOf = (status: number, body: Buffer): Verdict => (status !== 200 ? `status ${status}` : body.length === 100 ? true : `200 with ${body.length} bytes`);
+  const okOf = (status: number, body: Buffer): Verdict =>
+    status !== 200 ? `status ${status}` : body.equals(bodyPattern(100)) ? true : `200 with ${body.length} bytes, not the 100 sent`;
   const live = { h1: newTally(), h2: newTally() };
-  const progress = (): string => `${describeTally('HTTP/1.1 loop', live.h1)}\n${describeTally('HTTP/2 loop', live.h2)}\n${peers.map((p) => p.describe()).join('\n')}`;
+  const progress = (): string =>
+    [describeTally('HTTP/1.1 loop', live.h1), describeTally('HTTP/2 loop', live.h2), ...peers.map((p) => p.describe())].join('\n');
   const h1 = h1Loop({ ...loopOpts, workers: 3, tally: live.h1 }, (i) => {
     const s = shape(i, 'h1');
     return { method: s.method, path: s.path, headers: { 'x-req': s.id }, ...(s.method === 'PUT' ? { body: s.body } : {}) };
@@ -175,14 +190,14 @@ async function scenario(t: TestContext, kind: Kind): Promise<void> {
       const next = await start(kind, config(port, gen, peers), { args: ['-sf', String(old.pid)] });
       procs.push(next);
       // The old one exits once drained; a new one that refuses to start fails the test at once.
-      const exit = await Promise.race([
-        old.waitExit(8000),
-        next.waitExit().then((e) => {
-          throw new Error(`generation ${gen} exited (${JSON.stringify(e)}) instead of taking over\n${next.describe()}`);
-        }),
-      ]);
+      const refused = next.waitExit().then((e) =>
+        Promise.reject(new Error(`generation ${gen} exited (${JSON.stringify(e)}) instead of taking over\n${next.describe()}`)),
+      );
+      refused.catch(() => {}); // reported by the race when it comes first, ignored when it exits later
+      const exit = await Promise.race([old.waitExit(8000), refused]);
       exits.push(`generation ${gen - 1} (pid ${old.pid}): ${JSON.stringify(exit)}`);
-      assert.deepEqual(exit, { code: 0, signal: null }, `generation ${gen - 1} exits with 0 after draining\n${old.describe().slice(-3000)}`);
+      const drained = `generation ${gen - 1} exits with 0 after draining\n${old.describe().slice(-3000)}`;
+      assert.deepEqual(exit, { code: 0, signal: null }, drained);
       assert.equal(next.exited, null, `generation ${gen} runs\n${next.describe()}`);
       assert.ok(await canConnect(port), 'the port accepts connections after the reload');
     }
@@ -205,7 +220,8 @@ async function scenario(t: TestContext, kind: Kind): Promise<void> {
   const gens = new Map<string, number>();
   for (const r of records) for (const g of values(r.rawHeaders, 'x-gen')) gens.set(g, (gens.get(g) ?? 0) + 1);
   const report = [
-    `${kind}: ${records.length} attempts at the servers for ${perId.size} requests, ${retried} requests sent more than once, by generation ${JSON.stringify(Object.fromEntries(gens))}`,
+    `${kind}: ${records.length} attempts at the servers for ${perId.size} requests, ${retried} requests sent more than once, ` +
+      `by generation ${JSON.stringify(Object.fromEntries(gens))}`,
     ...exits,
     describeTally('HTTP/1.1 loop', t1),
     describeTally('HTTP/2 loop', t2),
@@ -231,7 +247,7 @@ async function scenario(t: TestContext, kind: Kind): Promise<void> {
 }
 
 test(
-  'sluice: three reloads under HTTP/1.1 and HTTP/2 load with http-reuse always and layer-7 retries: no crash, every request served, every retry clean',
+  'sluice: three reloads under HTTP/1.1 and HTTP/2 load, http-reuse always, layer-7 retries: no crash, every request served, every retry clean',
   { timeout: 35000 },
   (t) => scenario(t, 'sluice'),
 );

@@ -118,7 +118,8 @@ async function scenario(t: TestContext, kind: Kind): Promise<void> {
     const size = H2_SIZES[i % 3]!;
     return { path: `/?size=${size}${(i >> 2) & 1 ? '&cl=1' : ''}&h2=${i}` };
   }, (r, i) => wholeH2(r, H2_SIZES[i % 3]!));
-  const hl = await h2load(['-n', String(H2LOAD_N), '-c', '8', '-m', '10', `http://127.0.0.1:${port}/?size=${H2LOAD_SIZE}`], { timeoutMs: 20000 });
+  const url = `http://127.0.0.1:${port}/?size=${H2LOAD_SIZE}`;
+  const hl = await h2load(['-n', String(H2LOAD_N), '-c', '8', '-m', '10', url], { timeoutMs: 20000 });
   h2loadDone = true;
   const [t1, t2] = await Promise.all([h1, h2]);
   const c = h2loadCounts(hl.stdout);
@@ -131,9 +132,11 @@ async function scenario(t: TestContext, kind: Kind): Promise<void> {
   const retried = logged.reduce((a, m) => a + (m ? Number(m[2]) : 0), 0);
   // The servers never keep a stream waiting longer than 2 s: a 504 is a stream the proxy lost track of.
   const timedOut = logged.filter((m) => m?.[1] === '504').length;
+  const summary = hl.stdout.split('\n').find((l) => l.startsWith('requests:'));
   const report = [
-    `${kind}: ${total} requests, ${failures} failed (allowed ${allowed}: ${broken} broken by the servers after their response started + slack), ${retried} retries logged, ${timedOut} 504`,
-    `h2load: ${hl.stdout.split('\n').find((l) => l.startsWith('requests:')) ?? `no summary (exit ${hl.exitCode}) ${hl.stderr.slice(0, 300)}`} data=${c.dataBytes}`,
+    `${kind}: ${total} requests, ${failures} failed (allowed ${allowed}: ${broken} broken by the servers after their ` +
+      `response started + slack), ${retried} retries logged, ${timedOut} 504`,
+    `h2load: ${summary ?? `no summary (exit ${hl.exitCode}) ${hl.stderr.slice(0, 300)}`} data=${c.dataBytes}`,
     describeTally('HTTP/1.1 loop', t1),
     describeTally('HTTP/2 loop', t2),
     ...peers.map((p) => p.describe()),

@@ -16,7 +16,7 @@ import { applyForwardFor } from '../http/index.js';
 import { HttpAnalysers, St, Stage, type TimerFor } from './analysers.js';
 import { buildHttpLogRecord, nextRequestCounter } from './log-record.js';
 import type { LogRecord } from '../log/index.js';
-import { afterConnectFailure, afterL7Failure, RetryDecision, turnAroundDelay } from './retry.js';
+import { afterConnectFailure, afterRetryableFailure, RetryDecision, turnAroundDelay } from './retry.js';
 import { RETRY_L7_MASK, RetryOn, retryStatusFlag } from '../config/model.js';
 
 function isWebsocketUpgrade(req: HtxRequest): boolean {
@@ -447,12 +447,9 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
           // whatever its method, it goes again, on another connection.
           this.conn = null;
           conn.detach();
-          this.retriesLeft--;
-          this.retriesDone++;
           this.srv!.counters.wretr++;
           this.be!.counters.wretr++;
-          this.reqHeadSent = false;
-          this.connect();
+          this.sendAgain(RetryDecision.SameServer);
           return;
         }
         // Nothing came back, or an incomplete head: empty-response, as HAProxy counts it.
@@ -676,7 +673,7 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
     const be = this.be!;
     if ((be.config.retryOn & flag) === 0 || this.st !== St.WaitResponse || !this.l7Replayable()) return false;
     const srv = this.srv!;
-    const d = afterL7Failure(srv, be, this.retriesLeft, this.direct);
+    const d = afterRetryableFailure(srv, be, this.retriesLeft, this.direct);
     if (d === RetryDecision.GiveUp) return false;
     const conn = this.conn;
     this.conn = null;
@@ -684,13 +681,18 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
       conn.detach();
       conn.close(false);
     }
+    this.sendAgain(d);
+    return true;
+  }
+
+  /** The kept request goes again (one retry spent), to the same server or after balancing again. */
+  private sendAgain(d: RetryDecision.SameServer | RetryDecision.Redispatch): void {
     this.retriesLeft--;
     this.retriesDone++;
     this.reqHeadSent = false;
     this.disarmTimer();
-    if (d === RetryDecision.Redispatch) this.redispatch(srv);
+    if (d === RetryDecision.Redispatch) this.redispatch(this.srv!);
     else this.connect();
-    return true;
   }
 
   // ---- the one way out ----

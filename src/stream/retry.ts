@@ -44,7 +44,7 @@ export function redispatchNow(d: RetryDecision, be: Backend, direct: boolean): b
  * `retry-on` without conn-failure makes a failed connection final.
  */
 export function afterConnectFailure(srv: Server, be: Backend, left: number, direct = false): RetryDecision {
-  const d = be.config.retryOn & RetryOn.ConnFailure ? afterL7Failure(srv, be, left, direct) : RetryDecision.GiveUp;
+  const d = be.config.retryOn & RetryOn.ConnFailure ? afterRetryableFailure(srv, be, left, direct) : RetryDecision.GiveUp;
   if (d === RetryDecision.GiveUp) {
     srv.counters.econ++;
     be.counters.econ++;
@@ -53,11 +53,11 @@ export function afterConnectFailure(srv: Server, be: Backend, left: number, dire
 }
 
 /**
- * The decision on a retry (and on a layer-7 retry as such: `retry-on` other than conn-failure,
- * after the server got the request): the same schedule and counter for both, with HAProxy's
+ * The decision after any failure `retry-on` allows to retry (a failed connection, or a layer-7
+ * failure once the server got the request): one schedule and one counter for all, with HAProxy's
  * counters (wretr per retry, wredis per redispatch). Giving up counts nothing here.
  */
-export function afterL7Failure(srv: Server, be: Backend, left: number, direct: boolean): RetryDecision {
+export function afterRetryableFailure(srv: Server, be: Backend, left: number, direct: boolean): RetryDecision {
   const d = nextRetry(left, be.config.options.redispatch, be.config.retries);
   if (d === RetryDecision.GiveUp) return d;
   srv.counters.wretr++;

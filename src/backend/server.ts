@@ -70,8 +70,18 @@ export class Server implements LbServer {
   readonly tls: ServerTls | null;
   /** The `sni` expression, evaluated per request; null: no SNI. Set by the runtime. */
   sni: RuleString | null = null;
-  /** The mux towards the server: `proto`, else the first protocol of its `alpn` over TLS. */
-  readonly useH2: boolean;
+  /**
+   * The mux towards the server: `proto` forces one; over TLS with `h2` in its `alpn` list the
+   * server's ALPN choice decides per connection (HAProxy installs the mux after the handshake);
+   * otherwise HTTP/1.1.
+   */
+  readonly mux: 'h1' | 'h2' | 'alpn';
+  /**
+   * With `mux` 'alpn': whether the server chose h2 on its last connection. New requests open
+   * connections of that kind (so that HTTP/2 requests share a connection being opened); one
+   * that turns out to speak the other protocol is handed over to it.
+   */
+  alpnH2 = false;
   /** Time of the last state change (ms since epoch), for stats. */
   lastChange = Date.now();
   /** The address connections go to; the port is 0 when it follows the client's destination port. */
@@ -92,7 +102,15 @@ export class Server implements LbServer {
     this.family = config.addr.family;
     this.pool = new ServerPool(config.poolMaxConn, config.poolPurgeDelay, config.maxReuse);
     this.tls = config.ssl?.enabled ? serverTls(config.ssl) : null;
-    this.useH2 = config.proto === 'h2' || (config.proto === undefined && this.tls !== null && this.tls.alpn?.[0] === 'h2');
+    const alpn = this.tls?.alpn;
+    this.mux = config.proto === 'h2' ? 'h2' : config.proto === undefined && alpn?.includes('h2') ? 'alpn' : 'h1';
+    // Until a server has answered, its own preference order is guessed from ours.
+    this.alpnH2 = alpn?.[0] === 'h2';
+  }
+
+  /** New requests go over HTTP/2 (forced, or what the server chose last). */
+  get useH2(): boolean {
+    return this.mux === 'h2' || (this.mux === 'alpn' && this.alpnH2);
   }
 
   get backup(): boolean {

@@ -54,25 +54,73 @@ export class H1BackConn implements H1ParserEvents, ServerSide {
   ) {
     this.parser = new H1Parser(false, this, limits);
     socket.setNoDelay(true);
-    socket.on('end', () => this.onSocketEnd());
-    socket.on('error', (e: Error) => this.onSocketClose(e));
-    socket.on('close', () => this.onSocketClose(undefined));
-    socket.on('drain', () => this.owner?.onServerDrain());
+    socket.on('end', this.onEndL);
+    socket.on('error', this.onErrorL);
+    socket.on('close', this.onCloseL);
+    socket.on('drain', this.onDrainL);
   }
+
+  private readonly onEndL = (): void => this.onSocketEnd();
+  private readonly onErrorL = (e: Error): void => this.onSocketClose(e);
+  private readonly onCloseL = (): void => this.onSocketClose(undefined);
+  private readonly onDrainL = (): void => this.owner?.onServerDrain();
 
   /** The name the connection was opened for (its SNI): pooled connections are reused for it only. */
   connName = '';
   /** The event that says the connection is ready: 'connect', or 'secureConnect' over TLS. */
   private readyEvent = 'connect';
 
-  /** Opens a TLS connection with `opts` (tls.connect options); reads come as 'data' events. */
+  /**
+   * Opens a TLS connection with `opts` (tls.connect options); reads come as 'data' events. When
+   * the server's ALPN decides the protocol (`server.mux` 'alpn') and it chooses h2, nothing is
+   * read: the connection is `switched` and its socket goes to an HTTP/2 session.
+   */
   static connectTls(server: Server, opts: tls.ConnectionOptions, limits: H1Limits): H1BackConn {
     const socket = tls.connect(opts);
     const conn = new H1BackConn(socket, server, limits);
     conn.readyEvent = 'secureConnect';
     conn.connName = opts.servername ?? '';
+    socket.once('secureConnect', () => {
+      if (server.mux === 'alpn' && socket.alpnProtocol === 'h2') {
+        server.alpnH2 = true;
+        conn.switched = true;
+        conn.releaseSocket();
+        return;
+      }
+      if (server.mux === 'alpn') server.alpnH2 = false;
+      socket.on('data', (d: Buffer) => conn.onSocketData(d));
+    });
+    return conn;
+  }
+
+  /** An HTTP/1 connection on a TLS socket already open (an HTTP/2 one whose server chose http/1.1). */
+  static adoptTls(server: Server, socket: tls.TLSSocket, limits: H1Limits, name: string): H1BackConn {
+    const conn = new H1BackConn(socket, server, limits);
+    conn.connected = true;
+    conn.connName = name;
     socket.on('data', (d: Buffer) => conn.onSocketData(d));
     return conn;
+  }
+
+  /** The server chose h2 by ALPN: the socket is for an HTTP/2 session (see takeSocket). */
+  switched = false;
+
+  /** The socket of a `switched` connection, once: the connection keeps nothing of it. */
+  takeSocket(): tls.TLSSocket | null {
+    if (!this.switched || this.closed) return null;
+    this.closed = true;
+    return this.socket as tls.TLSSocket;
+  }
+
+  /** Stops listening to the socket (it is handed over). */
+  private releaseSocket(): void {
+    const s = this.socket;
+    s.off('end', this.onEndL);
+    s.off('error', this.onErrorL);
+    s.off('close', this.onCloseL);
+    s.off('drain', this.onDrainL);
+    // Until the new owner listens, an error must not be unhandled.
+    s.on('error', () => {});
   }
 
   /** Opens a connection to `host:port`; `connected` becomes true on 'connect'. */

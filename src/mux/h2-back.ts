@@ -29,11 +29,17 @@ export interface H2BackTune {
 
 /** One HTTP/2 connection to a server. */
 export class H2BackSession {
-  readonly session: http2.ClientHttp2Session;
+  /** The node:http2 session, started once the transport is there (after ALPN over TLS). */
+  session: http2.ClientHttp2Session | null = null;
   readonly socket: net.Socket;
   connected = false;
   /** No new stream: the server sent GOAWAY, the connection failed, or it was retired. */
   dead = false;
+  /**
+   * The server chose http/1.1 by ALPN: the connection is not HTTP/2; its socket goes to the
+   * first of its streams that asks (takeSocket), the others open HTTP/1 connections.
+   */
+  handedOver = false;
   /** Streams opened on this connection so far, and open now. */
   opened = 0;
   active = 0;
@@ -54,19 +60,46 @@ export class H2BackSession {
     readonly pool: H2Pool,
     host: string,
     port: number,
-    tune: H2BackTune,
+    private readonly tune: H2BackTune,
     /** The name it was opened for (SNI): it carries requests for that name only. */
     readonly name: string,
     t: ServerTls | null,
+    /** A TLS connection already open on which the server chose h2 (see H1BackConn.switched). */
+    adopted: tls.TLSSocket | null = null,
   ) {
+    this.scheme = t !== null ? 'https' : 'http';
+    const authority = `${this.scheme}://${host}:${port}`;
+    if (adopted !== null) {
+      this.socket = adopted;
+      this.start(authority);
+      return;
+    }
     // Over TLS, h2 is offered by ALPN (the server's own `alpn` list when it has one).
     const socket: net.Socket = t !== null
       ? tls.connect(serverConnectOptions(t, host, port, name === '' ? undefined : name, t.alpn ?? ['h2']))
       : net.connect({ host, port, family: server.family, noDelay: true });
     this.socket = socket;
-    this.scheme = t !== null ? 'https' : 'http';
+    if (t === null || server.mux !== 'alpn') {
+      this.start(authority);
+      return;
+    }
+    // The server's ALPN choice decides: h2 starts the session, anything else hands the socket over.
+    socket.on('error', () => {});
+    socket.once('close', () => this.onClose());
+    socket.once('secureConnect', () => {
+      const h2 = (socket as tls.TLSSocket).alpnProtocol === 'h2';
+      server.alpnH2 = h2;
+      if (h2) this.start(authority);
+      else this.handOver();
+    });
+  }
+
+  /** Starts HTTP/2 on the socket (node waits for it to connect when it has not yet). */
+  private start(authority: string): void {
+    const tune = this.tune;
     const mcs = tune.maxConcurrentStreams;
-    this.session = http2.connect(`${this.scheme}://${host}:${port}`, {
+    const socket = this.socket;
+    const s = http2.connect(authority, {
       createConnection: () => socket,
       settings: {
         headerTableSize: tune.headerTableSize,
@@ -78,7 +111,7 @@ export class H2BackSession {
       // Streams beyond the server's limit wait in nghttp2 rather than fail.
       peerMaxConcurrentStreams: mcs === 0 ? 100 : mcs,
     });
-    const s = this.session;
+    this.session = s;
     // Requests wait for the server's SETTINGS: sent earlier, streams beyond its limit would be
     // refused, and nghttp2 queues them itself once it knows the limit.
     s.on('connect', () => {
@@ -87,16 +120,36 @@ export class H2BackSession {
     });
     s.once('remoteSettings', (st: http2.Settings) => {
       this.gotSettings = true;
-      if (st.maxConcurrentStreams !== undefined) pool.learnLimit(st.maxConcurrentStreams);
+      if (st.maxConcurrentStreams !== undefined) this.pool.learnLimit(st.maxConcurrentStreams);
       this.flushWaiting();
     });
     s.on('error', () => {});
     s.on('goaway', () => this.retire());
-    s.on('close', () => {
-      this.retire();
-      // Requests waiting for the connection learn that it failed.
-      for (const w of this.waiting.splice(0)) w.fail();
-    });
+    s.on('close', () => this.onClose());
+  }
+
+  private onClose(): void {
+    if (this.handedOver) return;
+    this.retire();
+    // Requests waiting for the connection learn that it failed.
+    for (const w of this.waiting.splice(0)) w.fail();
+  }
+
+  /** The server chose HTTP/1.1: the waiting streams learn it; a socket nobody takes is closed. */
+  private handOver(): void {
+    this.handedOver = true;
+    this.retire();
+    for (const w of this.waiting.splice(0)) w.fail();
+    if (!this.socketTaken) this.socket.destroy();
+  }
+
+  private socketTaken = false;
+
+  /** The socket of a connection handed over, to the first stream that asks; then null. */
+  takeSocket(): tls.TLSSocket | null {
+    if (!this.handedOver || this.socketTaken || this.socket.destroyed) return null;
+    this.socketTaken = true;
+    return this.socket as tls.TLSSocket;
   }
 
   /** Connected and the server's SETTINGS known: requests may go. */
@@ -117,10 +170,11 @@ export class H2BackSession {
 
   /** How many more streams this connection may carry now. */
   room(limit: number, maxReuse: number): number {
-    if (this.dead || this.session.destroyed || this.session.closed) return 0;
+    const s = this.session;
+    if (this.dead || (s !== null && (s.destroyed || s.closed))) return 0;
     limit = Math.min(limit, this.cap);
     // Until the server's SETTINGS arrive, the limit its last connection announced is assumed.
-    const remote = this.gotSettings ? (this.session.remoteSettings.maxConcurrentStreams ?? limit) : this.pool.knownLimit;
+    const remote = this.gotSettings ? (s!.remoteSettings.maxConcurrentStreams ?? limit) : this.pool.knownLimit;
     let n = Math.min(remote, limit) - this.active;
     // max-reuse counts reuses: a connection carries at most max-reuse + 1 requests.
     if (maxReuse >= 0) n = Math.min(n, maxReuse + 1 - this.opened);
@@ -145,7 +199,12 @@ export class H2BackSession {
   destroy(): void {
     this.dead = true;
     this.pool.forget(this);
-    if (!this.session.destroyed) this.session.destroy();
+    const s = this.session;
+    if (s !== null) {
+      if (!s.destroyed) s.destroy();
+    } else if (!this.handedOver) {
+      this.socket.destroy();
+    }
   }
 
   /** A stream of this connection ended. */
@@ -203,12 +262,23 @@ export class H2Pool {
 
   /** Opens a stream for a request of `client`, on a shared connection or a new one. */
   open(owner: ServerOwner, policy: HttpReuse, firstRequest: boolean, client: object, host: string, port: number, name: string): H2BackStream {
-    let s = this.find(policy, firstRequest, client, name);
-    if (s === null) {
-      s = new H2BackSession(this.server, this, host, port, this.tune, name, this.server.tls);
-      s.isPrivate = policy === 'never';
-      this.sessions.push(s);
-    }
+    const s = this.find(policy, firstRequest, client, name) ?? this.add(new H2BackSession(this.server, this, host, port, this.tune, name, this.server.tls), policy);
+    return this.streamOn(s, owner, policy, client);
+  }
+
+  /** A stream on a new connection over `socket`, a TLS connection on which the server chose h2. */
+  adopt(socket: tls.TLSSocket, owner: ServerOwner, policy: HttpReuse, client: object, host: string, port: number, name: string): H2BackStream {
+    const s = this.add(new H2BackSession(this.server, this, host, port, this.tune, name, this.server.tls, socket), policy);
+    return this.streamOn(s, owner, policy, client);
+  }
+
+  private add(s: H2BackSession, policy: HttpReuse): H2BackSession {
+    s.isPrivate = policy === 'never';
+    this.sessions.push(s);
+    return s;
+  }
+
+  private streamOn(s: H2BackSession, owner: ServerOwner, policy: HttpReuse, client: object): H2BackStream {
     if (s.active === 0 || policy === 'safe' || policy === 'never') s.owner = client;
     s.active++;
     s.opened++;
@@ -293,8 +363,18 @@ export class H2BackStream implements ServerSide {
     return !this.session.dead;
   }
 
+  /** The server chose http/1.1 by ALPN: the request goes over HTTP/1 (see H2BackSession.takeSocket). */
+  get switched(): boolean {
+    return this.session.handedOver;
+  }
+
   whenConnected(cb: () => void): void {
     this.session.whenConnected(cb, () => {
+      // The stream's owner sees `switched` and moves to HTTP/1; not a failure.
+      if (this.session.handedOver) {
+        cb();
+        return;
+      }
       this.refused = true;
       this.owner?.onServerClose(new Error('connection failed'));
     });
@@ -309,7 +389,7 @@ export class H2BackStream implements ServerSide {
     const bodyless = hop.framing === BodyKind.None || (ended && body.length === 0 && (trailers === undefined || trailers.length === 0));
     let st: http2.ClientHttp2Stream;
     try {
-      st = this.session.session.request(requestToH2(req, this.session.scheme), { endStream: bodyless, waitForTrailers: !bodyless });
+      st = this.session.session!.request(requestToH2(req, this.session.scheme), { endStream: bodyless, waitForTrailers: !bodyless });
     } catch {
       // The connection went away between the choice and the request: refused, never sent.
       this.refused = true;

@@ -10,7 +10,7 @@ import { wheel, type Timer } from '../core/timer.js';
 import { AssignResult, type Backend, type BalanceInput, type Pending, type PendingQueue, type Server } from '../backend/index.js';
 import { H1BackConn, type H1BackOwner } from '../mux/h1-back.js';
 import type { ClientSide, ServerSide } from './sides.js';
-import { H2Pool } from '../mux/h2-back.js';
+import { H2Pool, type H2BackStream } from '../mux/h2-back.js';
 import { serverConnectOptions } from '../net/tls.js';
 import { applyForwardFor } from '../http/index.js';
 import { HttpAnalysers, St, Stage, type TimerFor } from './analysers.js';
@@ -204,12 +204,10 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
     const name = srv.sni !== null ? srv.sni.render(this) : '';
     let conn: ServerSide | null = null;
     if (srv.useH2) {
-      const c = srv.config;
-      srv.h2 ??= new H2Pool(srv, { ...front.fe.ctx.h2.be, headerTableSize: front.fe.ctx.h2.headerTableSize, maxFrameSize: front.fe.ctx.h2.maxFrameSize }, c.poolMaxConn, c.poolPurgeDelay, c.maxReuse);
       // Connections that failed or went away are never offered again, so a retry takes another.
       // A private connection (http-reuse never) is found again by its owner, the client connection.
       if (front.privateConn?.server === srv) front.privateConn = null;
-      conn = srv.h2.open(this, policy, front.reqCount === 1, front.clientConn, srv.host, port, name);
+      conn = this.h2Pool(srv).open(this, policy, front.reqCount === 1, front.clientConn, srv.host, port, name);
     } else if (!this.freshRetryDone) {
       const priv = front.privateConn;
       if (priv !== null && priv.server === srv && priv.reusable && (priv as H1BackConn).connName === name) {
@@ -227,22 +225,73 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
       h1.owner = this;
       conn = h1;
     }
+    if (!this.useConn(conn)) this.armTimer('connect', be.config.timeouts.connect);
+  }
+
+  /** Sends the request on `conn` once it is connected; true when sent at once. */
+  private useConn(conn: ServerSide): boolean {
     this.conn = conn;
-    if (conn.connected) {
+    if (conn.connected && !conn.switched) {
       this.tc = 0;
       this.tConnected = Date.now();
       this.sendRequest();
-      return;
+      return true;
     }
     conn.whenConnected(() => {
       if (this.conn !== conn || this.st !== St.Connecting) return;
+      if (conn.switched) {
+        this.switchVersion(conn);
+        return;
+      }
       this.tConnected = Date.now();
       this.tc = this.tConnected - this.tConnStart;
       this.sendRequest();
     });
-    this.armTimer('connect', be.config.timeouts.connect);
+    return false;
   }
 
+  private h2Pool(srv: Server): H2Pool {
+    const c = srv.config;
+    const h2 = this.front.fe.ctx.h2;
+    return (srv.h2 ??= new H2Pool(srv, { ...h2.be, headerTableSize: h2.headerTableSize, maxFrameSize: h2.maxFrameSize }, c.poolMaxConn, c.poolPurgeDelay, c.maxReuse));
+  }
+
+  /**
+   * The server chose the other HTTP version by ALPN on the connection opened for this request:
+   * the request goes over that version, on the same socket when this stream gets it (the first
+   * of an HTTP/2 connection's waiting streams does), else on a connection opened as usual.
+   * Not a retry: nothing was sent.
+   */
+  private switchVersion(conn: ServerSide): void {
+    const srv = this.srv!;
+    const front = this.front;
+    this.conn = null;
+    let next: ServerSide | null = null;
+    if (conn instanceof H1BackConn) {
+      const sock = conn.takeSocket();
+      conn.detach();
+      if (sock !== null) {
+        next = this.h2Pool(srv).adopt(sock, this, this.be!.config.httpReuse, front.clientConn, srv.host, srv.port || front.localPort, conn.connName);
+      }
+    } else {
+      const h2 = conn as H2BackStream;
+      const sock = h2.session.takeSocket();
+      conn.detach();
+      if (sock !== null) {
+        const h1 = H1BackConn.adoptTls(srv, sock, front.fe.ctx.h1Limits, h2.session.name);
+        h1.owner = this;
+        next = h1;
+      }
+    }
+    if (next === null) {
+      // Opened as usual: the connect timer runs on.
+      const t = this.tConnStart;
+      this.connect();
+      this.tConnStart = t;
+      return;
+    }
+    this.useConn(next);
+  }
   private sendRequest(): void {
     const conn = this.conn!;
     const srv = this.srv!;

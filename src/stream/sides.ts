@@ -106,6 +106,11 @@ export interface ServerSide {
   readonly responseStarted: boolean;
   /** The server refused the request without processing it (REFUSED_STREAM, GOAWAY): safe to send again. */
   readonly refused: boolean;
+  /**
+   * The server chose the other HTTP version by ALPN: once connected, the request moves to a
+   * connection of that version (the same socket when the stream takes it), without a retry.
+   */
+  readonly switched: boolean;
   attach(owner: ServerOwner, method: string): void;
   detach(): void;
   /** Closes (HTTP/1: the connection, FIN when graceful; HTTP/2: the stream, RST). */

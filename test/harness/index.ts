@@ -63,3 +63,4 @@ export {
   type H2loadResult,
   type ToolResult,
 } from './h2.js';
+export { startTlsOrigin, type TlsOrigin, type TlsOriginOptions, type TlsOriginAlpn, type TlsSeen } from './tls-origin.js';

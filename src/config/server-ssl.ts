@@ -2,8 +2,7 @@
 // `ca-file`, `crt` (client certificate), `sni EXPR`, `alpn`, `verifyhost`, versions and
 // ciphers. As HAProxy, `ssl` verifies the server's certificate unless `verify none` is said.
 
-import { readFileSync } from 'node:fs';
-import { loadCert, TLS_VERSIONS, tlsVersionFlags, underBase } from './ssl.js';
+import { loadCaFile, loadCert, TLS_VERSIONS, tlsVersionFlags, underBase } from './ssl.js';
 import type { ServerSsl } from './model.js';
 import { getLogFormatChecker, registerPostCheck, registerServerOptions, type ServerOptionContext, type ServerOptionDef } from './registry.js';
 
@@ -52,11 +51,10 @@ registerServerOptions([
     return undefined;
   }),
   arg('ca-file', "'ca-file' : missing CAfile path", (s, v, ctx) => {
-    try {
-      s.caFile = readFileSync(underBase(ctx.state.global.ssl.caBase, v), 'latin1');
-    } catch {
-      return `Couldn't open the ca-file '${v}' (No such file or directory)`;
-    }
+    const path = underBase(ctx.state.global.ssl.caBase, v);
+    const ca = loadCaFile(path);
+    if (typeof ca !== 'string') return `Couldn't open the ca-file '${path}' (${ca.why})\n'ca-file' : unable to load ${path}.`;
+    s.caFile = ca;
     return undefined;
   }),
   arg('crt', "'crt' : missing certificate file path", (s, v, ctx) => {

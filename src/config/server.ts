@@ -294,7 +294,10 @@ function parseServer(ctx: ProxyContext, isDefault: boolean): void {
       }
       const err = def.parse({ ...ctx, target, isDefault, cur, ...(server ? { server } : {}) });
       if (err !== undefined) {
-        report(`${prefix}${err}.`);
+        // Further lines are alerts HAProxy prints after it, without a location.
+        const [first, ...more] = err.split('\n');
+        report(`${prefix}${first}.`);
+        for (const m of more) ctx.report.alert(m, 'none');
         return;
       }
       cur += 1 + def.args;

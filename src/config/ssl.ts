@@ -49,6 +49,22 @@ function errno(e: unknown): string {
  * the key in FILE.key next to it. The SNI names are the certificate's DNS subjectAltNames and
  * CN; `filters`, from a crt-list line, replace them (those starting with '!' exclude a name).
  */
+/**
+ * Reads a CA file (`ca-file`, bind and server): its PEM text, or why it cannot be used, worded
+ * as OpenSSL does for HAProxy (a file holding neither a certificate nor a CRL is refused).
+ */
+export function loadCaFile(path: string): string | { why: string } {
+  let pem: string;
+  try {
+    pem = readFileSync(path, 'latin1');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return { why: code === 'ENOENT' ? 'No such file or directory' : code === 'EACCES' ? 'Permission denied' : code === 'EISDIR' ? 'Is a directory' : (e as Error).message };
+  }
+  if (!/-----BEGIN (CERTIFICATE|TRUSTED CERTIFICATE|X509 CRL)-----/.test(pem)) return { why: 'no certificate or crl found' };
+  return pem;
+}
+
 export function loadCert(file: string, filters: string[] = []): TlsCert | string {
   let pem: string;
   try {
@@ -266,13 +282,14 @@ registerBindOptions([
   ...tlsVersionFlags(flag),
   flag('no-sslv3', () => {}),
   oneArg('ca-file', (ctx, v) => {
-    let pem: string;
-    try {
-      pem = readFileSync(underBase(ctx.state.global.ssl.caBase, v), 'latin1');
-    } catch {
+    const path = underBase(ctx.state.global.ssl.caBase, v);
+    const ca = loadCaFile(path);
+    if (typeof ca !== 'string') {
+      // HAProxy says why first, without a location, then fails the bind line.
+      ctx.report.alert(`Couldn't open the ca-file '${path}' (${ca.why}).`, 'none');
       return `'ca-file' : unable to load ${v}`;
     }
-    return forEachSsl(ctx, (s) => (s.caFile = pem));
+    return forEachSsl(ctx, (s) => (s.caFile = ca));
   }, "'ca-file' : missing CAfile path"),
   oneArg('verify', (ctx, v) => {
     if (v !== 'none' && v !== 'optional' && v !== 'required') return `'verify' : unknown verify method '${v}', only 'none', 'optional', and 'required' are supported`;

@@ -167,7 +167,7 @@ export function serverTls(s: ServerSsl): ServerTls {
 /**
  * Options of tls.connect for one connection to a server. `sni` is the server name sent (from
  * the `sni` expression); the certificate's chain is verified unless `verify none`, and its name
- * against `verifyhost`, else the SNI, as HAProxy does (an IP-addressed server without either is
+ * against the SNI, else `verifyhost`, as HAProxy does (an IP-addressed server without either is
  * checked for its chain only).
  */
 export function serverConnectOptions(t: ServerTls, host: string, port: number, sni: string | undefined, alpn: string[] | undefined): tls.ConnectionOptions {
@@ -177,7 +177,8 @@ export function serverConnectOptions(t: ServerTls, host: string, port: number, s
     secureContext: t.context,
     rejectUnauthorized: t.verify,
     checkServerIdentity: (_h, cert) => {
-      const name = t.verifyhost ?? sni;
+      // The name sent by SNI is the one checked; verifyhost only stands in when none is sent.
+      const name = sni !== undefined && sni !== '' ? sni : t.verifyhost;
       return t.verify && name !== undefined ? tls.checkServerIdentity(name, cert) : undefined;
     },
   };

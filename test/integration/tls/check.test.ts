@@ -220,7 +220,6 @@ const CASES: Case[] = [
     name: 'ca-file missing',
     config: (p) => cfg(`ssl crt ${p.a} ca-file /nonexistent/ca.pem verify required`),
     alert: onBind(esc("'ca-file' : unable to load /nonexistent/ca.pem")),
-    todo: "sluice lacks haproxy's first alert: Couldn't open the ca-file '/nonexistent/ca.pem' (No such file or directory).",
   },
   {
     name: 'verify required without ca-file',

@@ -8,12 +8,14 @@ import { applyConnMode } from './options.js';
 import type { ParserState, ProxyDraft } from './state.js';
 
 /** The tune.h2 settings per side: a side's own value (-1 when unset) wins over the common one. */
-function h2Tune(t: ParserState['global']['tune']['h2']): GlobalConfig['tune']['h2'] {
+function h2Tune(t: ParserState['global']['tune']['h2'], bufsize: number): GlobalConfig['tune']['h2'] {
   const side = (s: { initialWindowSize: number; maxConcurrentStreams: number }): GlobalConfig['tune']['h2']['fe'] => ({
     initialWindowSize: s.initialWindowSize >= 0 ? s.initialWindowSize : t.initialWindowSize,
     maxConcurrentStreams: s.maxConcurrentStreams >= 0 ? s.maxConcurrentStreams : t.maxConcurrentStreams,
   });
-  return { headerTableSize: t.headerTableSize, maxFrameSize: t.maxFrameSize, fe: side(t.fe), be: side(t.be) };
+  // A frame must fit in a buffer: HAProxy never announces more than tune.bufsize (nor, as
+  // HTTP/2 requires, less than 16384).
+  return { headerTableSize: t.headerTableSize, maxFrameSize: Math.max(16384, Math.min(t.maxFrameSize, bufsize)), fe: side(t.fe), be: side(t.be) };
 }
 
 /** Builds the frozen Config from a state that passed every check. */
@@ -33,7 +35,7 @@ export function buildConfig(state: ParserState, files: string[]): Config {
       // HAProxy keeps at least half of the buffer for data.
       maxrewrite: Math.min(g.tune.maxrewrite, Math.floor(bufsize / 2)),
       maxhdr: g.tune.maxhdr,
-      h2: h2Tune(g.tune.h2),
+      h2: h2Tune(g.tune.h2, bufsize),
     },
   };
   if (g.pidfile !== undefined) global.pidfile = g.pidfile;

@@ -10,7 +10,7 @@ import type * as net from 'node:net';
 import type { SampleValue } from '../acl/index.js';
 import { newTimer, wheel, type Timer } from '../core/timer.js';
 import { BodyKind, type HtxHeaders, type HtxRequest, type HtxResponse } from '../htx/index.js';
-import { parseLocalResponse } from '../proto/h1/index.js';
+import { parseLocalResponse, responseHeadLength } from '../proto/h1/index.js';
 import { headBytesOf, requestFromH2, responseToH2, trailersFromH2 } from '../proto/h2/index.js';
 import { endWithTrailers, onEndStream } from './h2-stream-util.js';
 import type { Frontend, FrontConn } from '../proxy/frontend.js';
@@ -126,7 +126,8 @@ export class H2FrontConn implements FrontConn {
   private armIdle(): void {
     if (this.closed) return;
     const t = this.fe.config.timeouts;
-    wheel.arm(this.timer, t.httpKeepAlive ?? t.httpRequest ?? t.client);
+    // Waiting for the first stream is waiting for a request; between streams, keep-alive.
+    wheel.arm(this.timer, this.reqCount === 0 ? (t.httpRequest ?? t.client) : (t.httpKeepAlive ?? t.httpRequest ?? t.client));
   }
 
   private onIdleTimeout(): void {
@@ -291,6 +292,7 @@ export class H2FrontStream implements ClientSide {
     const st = this.st;
     if (st.destroyed || this.headSent) return false;
     this.headSent = true;
+    this.bytesOut += responseHeadLength(res);
     const bodyless = res.bodyKind === BodyKind.None || this.hs.req.method === 'HEAD';
     try {
       // sendDate (not in Node's typings): the response keeps the server's Date, or has none, as HAProxy.
@@ -319,7 +321,8 @@ export class H2FrontStream implements ClientSide {
   flush(): void {}
 
   sendLocal(raw: Buffer): void {
-    this.bytesOut += raw.length;
+    // Counted as the bytes of the reply as written (an errorfile's own head and body), as on HTTP/1.
+    const counted = this.bytesOut + raw.length;
     const m = parseLocalResponse(raw, this.hs.req.method);
     if (m === null) {
       this.st.close(NGHTTP2_INTERNAL_ERROR);
@@ -328,6 +331,7 @@ export class H2FrontStream implements ClientSide {
     const body = m.res.bodyKind === BodyKind.None ? null : m.body;
     if (body !== null && body.length === 0) m.res.bodyKind = BodyKind.None;
     this.sendHead(m.res, false);
+    this.bytesOut = counted;
     if (body !== null && body.length > 0 && !this.ended && !this.st.destroyed) this.st.write(body);
     this.sendEnd(undefined);
   }

@@ -1,3 +1,3 @@
 export { H1Parser, H1State, H1ErrorKind, findHeadEnd, type H1ParserEvents, type H1Limits } from './parser.js';
-export { serializeRequestHead, serializeResponseHead, reasonPhrase, chunkHeader, chunkEnd, lastChunk, type H1Hop } from './serializer.js';
+export { serializeRequestHead, serializeResponseHead, responseHeadLength, reasonPhrase, chunkHeader, chunkEnd, lastChunk, type H1Hop } from './serializer.js';
 export { parseLocalResponse } from './local.js';

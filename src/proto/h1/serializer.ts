@@ -52,6 +52,17 @@ export function serializeResponseHead(res: HtxResponse, hop: H1Hop): string {
   return 'HTTP/1.1 ' + res.status + ' ' + (res.reason || reasonPhrase(res.status)) + '\r\n' + serializeFields(res.headers, hop) + '\r\n';
 }
 
+/**
+ * The size of `res`'s head written as HTTP/1.1, without writing it: what a response head counts
+ * in %B whatever the client's protocol (HAProxy counts the message, not its encoding).
+ */
+export function responseHeadLength(res: HtxResponse): number {
+  let n = 9 + String(res.status).length + 1 + (res.reason || reasonPhrase(res.status)).length + 2 + 2;
+  const h = res.headers;
+  for (let i = 0; i < h.length; i += 2) n += h[i]!.length + 2 + h[i + 1]!.length + 2;
+  return n;
+}
+
 function serializeFields(h: HtxHeaders, hop: H1Hop): string {
   let out = '';
   let connExtra = '';

@@ -78,7 +78,6 @@ const TUNES: TuneCase[] = [
     name: 'max-frame-size above tune.bufsize is capped to the buffer size',
     global: '    tune.h2.max-frame-size 32768',
     expect: { maxFrameSize: 16384 },
-    todo: 'sluice announces 32768 with the default 16384-byte buffers; haproxy never announces more than tune.bufsize',
   },
   {
     name: 'tune.h2.fe.max-concurrent-streams 5',
@@ -187,7 +186,7 @@ describe('idle HTTP/2 connections', () => {
     } finally {
       c.destroy();
     }
-  }, { todo: 'sluice applies timeout http-keep-alive to a connection that never carried a stream' });
+  });
 });
 
 describe('graceful stop (SIGUSR1) with HTTP/2 streams in progress', () => {

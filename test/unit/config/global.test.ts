@@ -176,6 +176,7 @@ test('tune.h2: common values, per-side values win over them, HAProxy\'s checks',
     tune.h2.fe.max-concurrent-streams 0
     tune.h2.header-table-size 8192
     tune.h2.max-frame-size 32768
+    tune.bufsize 65536
 `)
   ).global;
   assert.deepEqual(g.tune.h2, {
@@ -184,6 +185,9 @@ test('tune.h2: common values, per-side values win over them, HAProxy\'s checks',
     fe: { initialWindowSize: 1048576, maxConcurrentStreams: 0 },
     be: { initialWindowSize: 32768, maxConcurrentStreams: 10 },
   });
+  // A frame must fit in a buffer: with the default 16384-byte buffers, 16384 is announced.
+  const capped = (await ok('global\n    tune.h2.max-frame-size 32768\n')).global;
+  assert.equal(capped.tune.h2.maxFrameSize, 16384);
   const bad: Array<[string, string]> = [
     ['tune.h2.header-table-size 100', "'tune.h2.header-table-size' expects a numeric value between 4096 and 65536."],
     ['tune.h2.max-frame-size 100', "'tune.h2.max-frame-size' expects a numeric value between 16384 and 16777215."],

@@ -199,6 +199,8 @@ export class H2FrontStream implements ClientSide {
   private headSent = false;
   private ended = false;
   private trailers: HtxHeaders | undefined;
+  /** The response was sent with waitForTrailers: its end goes out as trailers or an empty DATA frame. */
+  private waitsTrailers = false;
   private done = false;
   /** END_STREAM was handed to nghttp2 (with the HEADERS, or as trailers / an empty DATA frame). */
   private endSubmitted = false;
@@ -294,9 +296,12 @@ export class H2FrontStream implements ClientSide {
     this.headSent = true;
     this.bytesOut += responseHeadLength(res);
     const bodyless = res.bodyKind === BodyKind.None || this.hs.req.method === 'HEAD';
+    // Trailers can follow a chunked body or an HTTP/2 one; a body of known length from HTTP/1
+    // ends with its last DATA frame, without the round trip of waiting for trailers.
+    this.waitsTrailers = !bodyless && (res.bodyKind === BodyKind.Chunked || res.version === 20);
     try {
       // sendDate (not in Node's typings): the response keeps the server's Date, or has none, as HAProxy.
-      st.respond(responseToH2(res), { endStream: bodyless, waitForTrailers: !bodyless, sendDate: false } as http2.ServerStreamResponseOptions);
+      st.respond(responseToH2(res), { endStream: bodyless, waitForTrailers: this.waitsTrailers, sendDate: false } as http2.ServerStreamResponseOptions);
     } catch {
       st.close(NGHTTP2_INTERNAL_ERROR);
       return false;
@@ -316,6 +321,13 @@ export class H2FrontStream implements ClientSide {
     this.ended = true;
     this.trailers = trailers;
     this.st.end();
+    if (!this.waitsTrailers && this.headSent) this.endedWithoutTrailers();
+  }
+
+  /** END_STREAM goes with the last DATA frame: what 'wantTrailers' does otherwise. */
+  private endedWithoutTrailers(): void {
+    this.endSubmitted = true;
+    if (this.refuseRestAfterEnd) this.refuseRest();
   }
 
   flush(): void {}

@@ -26,6 +26,17 @@ const NOOP_BIND_OPTIONS: Array<[string, number]> = [
   ['thread', 1],
 ];
 
+/**
+ * The address list of each bind as its line wrote it: HAProxy makes one bind of a line and names
+ * it so in the messages of its checks after parsing.
+ */
+const specs = new WeakMap<BindDraft, string>();
+
+/** The address list of the line a bind comes from (`bind <addresses> ...`). */
+export function bindSpec(b: BindDraft): string {
+  return specs.get(b) ?? b.text;
+}
+
 function needValue(what: string): (ctx: { args: string[]; cur: number }) => string | undefined {
   return (ctx) => (ctx.args[ctx.cur + 1] === undefined ? `'${ctx.args[ctx.cur]}' : missing ${what}` : undefined);
 }
@@ -103,6 +114,7 @@ function parseBind(ctx: ProxyContext): void {
     }
     binds.push({ addr: a as InetAddress, text: part, maxconn: 0, v6only: false, rawArgs: args.slice(2), loc: ctx.loc });
   }
+  for (const b of binds) specs.set(b, spec);
 
   const where = `'bind ${spec}' in section '${proxy.kind}'`;
   for (let cur = 2; cur < args.length; ) {

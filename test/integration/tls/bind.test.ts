@@ -251,7 +251,7 @@ describe('protocol versions and ciphers', () => {
     const r = await probe(side, 'minno', { servername: 'a.test', maxVersion: 'TLSv1.2' });
     assert.equal(r.handshake, true, show(r));
     assert.equal(r.protocol, 'TLSv1.2');
-  }, { todo: 'sluice applies no-tlsv12 together with ssl-min-ver (haproxy ignores the no-* flags then, with a warning)' });
+  });
 
   sideTest('ciphers: the TLS 1.2 cipher list is used', sides, async (side) => {
     const r = await probe(side, 'ciphers', { servername: 'a.test' });

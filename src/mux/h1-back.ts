@@ -58,7 +58,10 @@ export class H1BackConn implements H1ParserEvents, ServerSide {
     socket.on('error', this.onErrorL);
     socket.on('close', this.onCloseL);
     socket.on('drain', this.onDrainL);
+    socket.once('connect', () => (this.transportUp = true));
   }
+
+  transportUp = false;
 
   private readonly onEndL = (): void => this.onSocketEnd();
   private readonly onErrorL = (e: Error): void => this.onSocketClose(e);
@@ -96,7 +99,7 @@ export class H1BackConn implements H1ParserEvents, ServerSide {
   /** An HTTP/1 connection on a TLS socket already open (an HTTP/2 one whose server chose http/1.1). */
   static adoptTls(server: Server, socket: tls.TLSSocket, limits: H1Limits, name: string): H1BackConn {
     const conn = new H1BackConn(socket, server, limits);
-    conn.connected = true;
+    conn.connected = conn.transportUp = true;
     conn.connName = name;
     socket.on('data', (d: Buffer) => conn.onSocketData(d));
     return conn;

@@ -40,6 +40,8 @@ export class H2BackSession {
    * first of its streams that asks (takeSocket), the others open HTTP/1 connections.
    */
   handedOver = false;
+  /** The TCP connection is established (a failure after it is the TLS handshake's). */
+  transportUp = false;
   /** Streams opened on this connection so far, and open now. */
   opened = 0;
   active = 0;
@@ -71,6 +73,7 @@ export class H2BackSession {
     const authority = `${this.scheme}://${host}:${port}`;
     if (adopted !== null) {
       this.socket = adopted;
+      this.transportUp = true;
       this.start(authority);
       return;
     }
@@ -79,6 +82,7 @@ export class H2BackSession {
       ? tls.connect(serverConnectOptions(t, host, port, name === '' ? undefined : name, t.alpn ?? ['h2']))
       : net.connect({ host, port, family: server.family, noDelay: true });
     this.socket = socket;
+    socket.once('connect', () => (this.transportUp = true));
     if (t === null || server.mux !== 'alpn') {
       this.start(authority);
       return;
@@ -361,6 +365,10 @@ export class H2BackStream implements ServerSide {
 
   get reusable(): boolean {
     return !this.session.dead;
+  }
+
+  get transportUp(): boolean {
+    return this.session.transportUp;
   }
 
   /** The server chose http/1.1 by ALPN: the request goes over HTTP/1 (see H2BackSession.takeSocket). */

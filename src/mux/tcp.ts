@@ -3,12 +3,15 @@
 // HTTP; half-closes are forwarded, and `timeout client-fin` / `server-fin` bound them.
 
 import * as net from 'node:net';
+import * as tls from 'node:tls';
+import { serverConnectOptions, type TlsInfo } from '../net/tls.js';
+import { TcpRuleCtx } from '../stream/tcp-ctx.js';
 import { AssignResult, type Backend, type Pending, type PendingQueue, type Server } from '../backend/index.js';
 import { Cause, Phase, termState } from '../core/errors.js';
 import { newTimer, wheel, type Timer } from '../core/timer.js';
-import { connLogRecord, setServer } from '../stream/log-record.js';
+import { connLogRecord, setServer, setTls } from '../stream/log-record.js';
 import type { Frontend, FrontConn } from '../proxy/frontend.js';
-import { afterConnectFailure, RetryDecision, turnAroundDelay } from '../stream/retry.js';
+import { afterConnectFailure, RetryDecision, retryPause } from '../stream/retry.js';
 import { stripV4Mapped } from './h1-front.js';
 
 const enum St {
@@ -33,7 +36,6 @@ export class TcpSession implements FrontConn, Pending {
   private serverEnded = false;
   private bytesIn = 0;
   private bytesOut = 0;
-  private readonly acceptDate = Date.now();
   private tQueued = -1;
   private tw = -1;
   private tc = -1;
@@ -43,6 +45,13 @@ export class TcpSession implements FrontConn, Pending {
   private early: Buffer[] = [];
   private readonly clientIp: string;
   private readonly clientPort: number;
+  private readonly localIp: string;
+  private readonly localPort: number;
+  private readonly acceptDate: number;
+  /** The TCP connection to the server is up (a failure now is the TLS handshake's). */
+  private transportUp = false;
+  /** What a server's `sni` expression reads, made on first use. */
+  private ruleCtx: TcpRuleCtx | null = null;
   qPrev: Pending | null = null;
   qNext: Pending | null = null;
   qOwner: PendingQueue | null = null;
@@ -51,18 +60,25 @@ export class TcpSession implements FrontConn, Pending {
   constructor(
     private readonly fe: Frontend,
     private readonly client: net.Socket,
+    /** Over TLS (`bind ... ssl`): the session, and the addresses read before the handshake. */
+    private readonly tls: TlsInfo | null = null,
+    addrs?: { clientIp: string; clientPort: number; localIp: string; localPort: number },
+    acceptDate = Date.now(),
   ) {
     this.be = fe.defaultBackend;
     this.retriesLeft = this.be?.config.retries ?? 0;
-    this.clientIp = stripV4Mapped(client.remoteAddress ?? '');
-    this.clientPort = client.remotePort ?? 0;
+    this.acceptDate = acceptDate;
+    this.clientIp = addrs?.clientIp ?? stripV4Mapped(client.remoteAddress ?? '');
+    this.clientPort = addrs?.clientPort ?? client.remotePort ?? 0;
+    this.localIp = addrs?.localIp ?? stripV4Mapped(client.localAddress ?? '');
+    this.localPort = addrs?.localPort ?? client.localPort ?? 0;
     this.timer = newTimer(() => this.onTimeout());
     client.on('data', (d: Buffer) => this.onClientData(d));
     client.on('end', () => this.onClientEnd());
     client.on('error', () => this.finish(Cause.ClientAbort, this.phaseNow()));
     client.on('close', () => this.finish(this.clientEnded || this.st === St.Done ? Cause.None : Cause.ClientAbort, this.phaseNow()));
     client.on('drain', () => this.server?.resume());
-    if (fe.logger?.logsAtAccept) fe.logger.accepted(connLogRecord(fe, this.clientIp, this.clientPort, stripV4Mapped(client.localAddress ?? ''), client.localPort ?? 0, this.acceptDate));
+    if (fe.logger?.logsAtAccept) fe.logger.accepted(connLogRecord(fe, this.clientIp, this.clientPort, this.localIp, this.localPort, this.acceptDate));
     // Start after the frontend has registered this session, since it may end at once.
     queueMicrotask(() => this.start());
   }
@@ -115,10 +131,22 @@ export class TcpSession implements FrontConn, Pending {
     const srv = this.srv!;
     this.st = St.Connecting;
     this.tConnStart = Date.now();
-    const port = srv.port || (this.client.localPort ?? 0);
-    const sock = net.connect({ host: srv.host, port, family: srv.family, noDelay: true, allowHalfOpen: true });
+    const port = srv.port || this.localPort;
+    let sock: net.Socket;
+    if (srv.tls !== null) {
+      const sni = srv.sni !== null ? srv.sni.render((this.ruleCtx ??= new TcpRuleCtx(this.fe, this.be, this.clientIp, this.clientPort, this.localIp, this.localPort, this.tls))) : '';
+      // allowHalfOpen (passed on to the TLSSocket by node, absent from its typings): a FIN is forwarded, not answered.
+      sock = tls.connect({ ...serverConnectOptions(srv.tls, srv.host, port, sni === '' ? undefined : sni, srv.tls.alpn), allowHalfOpen: true } as tls.ConnectionOptions);
+      sock.setNoDelay(true);
+    } else {
+      sock = net.connect({ host: srv.host, port, family: srv.family, noDelay: true, allowHalfOpen: true });
+    }
     this.server = sock;
+    this.transportUp = false;
     sock.once('connect', () => {
+      if (this.server === sock) this.transportUp = true;
+    });
+    sock.once(srv.tls !== null ? 'secureConnect' : 'connect', () => {
       if (this.server !== sock || this.st !== St.Connecting) return;
       this.st = St.Established;
       this.tc = Date.now() - this.tConnStart;
@@ -224,6 +252,7 @@ export class TcpSession implements FrontConn, Pending {
     this.server = null;
     sock?.destroy();
     const be = this.be!;
+    const pause = retryPause(be, cause === Cause.ServerTimeout, this.transportUp);
     const srv = this.srv!;
     const d = afterConnectFailure(srv, be, this.retriesLeft);
     if (d === RetryDecision.GiveUp) {
@@ -240,7 +269,8 @@ export class TcpSession implements FrontConn, Pending {
       this.assign();
       return;
     }
-    this.armTimer('retry', turnAroundDelay(be));
+    if (pause === 0) this.connect();
+    else this.armTimer('retry', pause);
   }
 
   private finish(cause: Cause, phase: Phase): void {
@@ -282,8 +312,8 @@ export class TcpSession implements FrontConn, Pending {
     if (!lg) return;
     if (this.fe.config.options.dontlognull && this.bytesIn === 0) return;
     const now = Date.now();
-    const c = this.client;
-    const rec = connLogRecord(this.fe, this.clientIp, this.clientPort, stripV4Mapped(c.localAddress ?? ''), c.localPort ?? 0, this.acceptDate);
+    const rec = connLogRecord(this.fe, this.clientIp, this.clientPort, this.localIp, this.localPort, this.acceptDate);
+    setTls(rec, this.tls);
     if (this.be) rec.backendName = this.be.name;
     setServer(rec, this.lastSrv);
     rec.Tw = this.tw;

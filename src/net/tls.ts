@@ -70,6 +70,8 @@ export class BindTls {
     // tls.Server builds its default context from these options (it ignores `secureContext`).
     if (this.fallback !== null && firstOpts !== null) Object.assign(opts, firstOpts);
     if (this.alpn !== undefined) opts.ALPNProtocols = this.alpn;
+    // A TCP session forwards a client's FIN and goes on sending the server's answer.
+    if (!http) opts.allowHalfOpen = true;
     this.server = tls.createServer(opts);
     this.server.on('secureConnection', (t: tls.TLSSocket) => this.settle(t, this.verifiedOptional(t) ? t : null));
     this.server.on('tlsClientError', (_e: Error, t: tls.TLSSocket) => this.settle(t, null));

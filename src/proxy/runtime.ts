@@ -2,11 +2,9 @@
 // their listeners, loggers; and stops it, at once or gracefully.
 
 import { readFileSync } from 'node:fs';
-import type * as net from 'node:net';
 import { frontendsOf, type Config, type ProxyConfig } from '../config/model.js';
 import { Backend } from '../backend/index.js';
-import { httpConnHandler } from '../mux/front.js';
-import { TcpSession } from '../mux/tcp.js';
+import { httpConnHandler, tcpConnHandler } from '../mux/front.js';
 import { ProcessContext } from './context.js';
 import { Frontend, type TrafficLogger } from './frontend.js';
 import { createTrafficLogger, type EventLog } from './logging.js';
@@ -64,7 +62,7 @@ export class Runtime {
     for (const p of frontendsOf(config)) {
       const logger: TrafficLogger | null = createTrafficLogger(p, config.global);
       const tcp = p.mode === 'tcp';
-      const handler = tcp ? (fe: Frontend, s: net.Socket) => new TcpSession(fe, s) : httpConnHandler(p.binds);
+      const handler = tcp ? tcpConnHandler(p.binds) : httpConnHandler(p.binds);
       const fe = new Frontend(p, this.ctx, tcp ? this.tcpBackendOf(p) : this.defaultBackendOf(p), logger, handler);
       if (!tcp) {
         const c = conds.get(p)!;

@@ -16,7 +16,7 @@ import { applyForwardFor } from '../http/index.js';
 import { HttpAnalysers, St, Stage, type TimerFor } from './analysers.js';
 import { buildHttpLogRecord, nextRequestCounter } from './log-record.js';
 import type { LogRecord } from '../log/index.js';
-import { afterConnectFailure, afterRetryableFailure, RetryDecision, turnAroundDelay } from './retry.js';
+import { afterConnectFailure, afterRetryableFailure, RetryDecision, retryPause } from './retry.js';
 import { RETRY_L7_MASK, RetryOn, retryStatusFlag } from '../config/model.js';
 
 function isWebsocketUpgrade(req: HtxRequest): boolean {
@@ -677,6 +677,7 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
     }
     const srv = this.srv!;
     const be = this.be!;
+    const pause = retryPause(be, cause === Cause.ServerTimeout, conn?.transportUp === true);
     const d = afterConnectFailure(srv, be, this.retriesLeft, this.direct);
     if (d === RetryDecision.GiveUp) {
       this.answerError(503, cause, Phase.Connect);
@@ -689,7 +690,8 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
       return;
     }
     this.st = St.Connecting;
-    this.armTimer('retry', turnAroundDelay(be));
+    if (pause === 0) this.connect();
+    else this.armTimer('retry', pause);
   }
 
   /**

@@ -7,6 +7,7 @@ import type { Frontend } from '../proxy/frontend.js';
 import type { Server } from '../backend/index.js';
 import type { ClientSide } from './sides.js';
 import type { HttpStream } from './http-stream.js';
+import type { TlsInfo } from '../net/tls.js';
 
 let requestCounter = 0;
 
@@ -43,6 +44,14 @@ export function setServer(rec: LogRecord, srv: Server | null): void {
   rec.beconn = srv.backend.beconn;
 }
 
+/** The client connection's TLS session (%sslv, %sslc, the `~` after the frontend name). */
+export function setTls(rec: LogRecord, t: TlsInfo | null): void {
+  if (t === null) return;
+  rec.ssl = true;
+  rec.sslVersion = t.version;
+  rec.sslCipher = t.cipher;
+}
+
 /** The record for an HTTP request. With `s` null, `front` describes a request that failed early. */
 export function buildHttpLogRecord(s: HttpStream | null, front: ClientSide = s!.front, status = -1, ts = '----'): LogRecord {
   const fe = front.fe;
@@ -50,12 +59,7 @@ export function buildHttpLogRecord(s: HttpStream | null, front: ClientSide = s!.
   const rec = connLogRecord(fe, front.clientIp, front.clientPort, front.localIp, front.localPort, front.acceptDate, s === null ? nextRequestCounter() : s.reqId);
   const reqStart = front.reqStart || now;
   rec.http = true;
-  const t = front.tls;
-  if (t !== null) {
-    rec.ssl = true;
-    rec.sslVersion = t.version;
-    rec.sslCipher = t.cipher;
-  }
+  setTls(rec, front.tls);
   rec.requestDate = reqStart;
   rec.Ti = Math.max(0, reqStart - front.idleSince);
   rec.Tt = now - front.acceptDate;

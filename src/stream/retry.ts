@@ -69,7 +69,16 @@ export function afterRetryableFailure(srv: Server, be: Backend, left: number, di
 }
 
 /** The pause before trying the same server again: HAProxy's min(timeout connect, 1s). */
-export function turnAroundDelay(be: Backend): number {
+function turnAroundDelay(be: Backend): number {
   const tc = be.config.timeouts.connect;
   return tc === undefined ? 1000 : Math.min(tc, 1000);
+}
+
+/**
+ * The pause before the next attempt on the same server, as HAProxy: the turn-around only after
+ * the connection itself failed (refused, unreachable); none after `timeout connect` expired nor
+ * after a TLS handshake failed on an established connection (0: try again at once).
+ */
+export function retryPause(be: Backend, timedOut: boolean, transportUp: boolean): number {
+  return timedOut || transportUp ? 0 : turnAroundDelay(be);
 }

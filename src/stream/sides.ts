@@ -111,6 +111,11 @@ export interface ServerSide {
    * connection of that version (the same socket when the stream takes it), without a retry.
    */
   readonly switched: boolean;
+  /**
+   * The TCP connection was established: a failure while connecting came after it (a TLS
+   * handshake refused), and is retried without HAProxy's turn-around pause.
+   */
+  readonly transportUp: boolean;
   attach(owner: ServerOwner, method: string): void;
   detach(): void;
   /** Closes (HTTP/1: the connection, FIN when graceful; HTTP/2: the stream, RST). */

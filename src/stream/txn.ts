@@ -9,9 +9,24 @@ import type { HtxRequest, HtxResponse } from '../htx/index.js';
 import type { RuleContext } from '../http/actions/index.js';
 import type { CaptureSlot } from '../config/model.js';
 import type { ClientSide } from './sides.js';
+import type { Frontend } from '../proxy/frontend.js';
 
 /** `proc.*` variables live as long as the process. */
-const procVars = new Map<string, SampleValue>();
+export const procVars = new Map<string, SampleValue>();
+
+/** What `fe_conn`, `be_conn`, `nbsrv` and `srv_is_up` read: proxies by name ("" = the current one). */
+export const proxyLookups = {
+  feConn(fe: Frontend, name: string): number {
+    if (name === '') return fe.feconn;
+    return fe.ctx.frontends.get(name)?.feconn ?? 0;
+  },
+  backend(fe: Frontend, be: Backend | null, name: string): Backend | null {
+    return name === '' ? be : (fe.ctx.backends.get(name) ?? null);
+  },
+  nbsrv(be: Backend | null): number {
+    return be === null ? 0 : be.activeCount + be.backupCount;
+  },
+};
 
 export abstract class Txn implements SampleCtx, RuleContext {
   abstract readonly req: HtxRequest;
@@ -104,25 +119,19 @@ export abstract class Txn implements SampleCtx, RuleContext {
   }
 
   feConn(frontend: string): number {
-    if (frontend === '') return this.front.fe.feconn;
-    return this.front.fe.ctx.frontends.get(frontend)?.feconn ?? 0;
-  }
-
-  private backendNamed(name: string): Backend | null {
-    return name === '' ? this.be : (this.front.fe.ctx.backends.get(name) ?? null);
+    return proxyLookups.feConn(this.front.fe, frontend);
   }
 
   beConn(backend: string): number {
-    return this.backendNamed(backend)?.beconn ?? 0;
+    return proxyLookups.backend(this.front.fe, this.be, backend)?.beconn ?? 0;
   }
 
   nbsrv(backend: string): number {
-    const be = this.backendNamed(backend);
-    return be === null ? 0 : be.activeCount + be.backupCount;
+    return proxyLookups.nbsrv(proxyLookups.backend(this.front.fe, this.be, backend));
   }
 
   srvIsUp(backend: string, server: string): boolean {
-    return this.backendNamed(backend)?.server(server)?.usable ?? false;
+    return proxyLookups.backend(this.front.fe, this.be, backend)?.server(server)?.usable ?? false;
   }
 
   private vars(scope: VarScope, create: boolean): Map<string, SampleValue> | null {

@@ -71,9 +71,9 @@ registerServerOptions([
     return undefined;
   }),
   arg('alpn', "'alpn' : missing the comma-delimited ALPN protocol suite", (s, v) => {
-    const list = v.split(',').filter((p) => p !== '');
-    if (list.length === 0) return "'alpn' : missing the comma-delimited ALPN protocol suite";
-    s.alpn = list;
+    if (v === '') return "'alpn' : missing the comma-delimited ALPN protocol suite";
+    // A list of commas only is accepted, as HAProxy does: no protocol is offered.
+    s.alpn = v.split(',').filter((p) => p !== '');
     return undefined;
   }),
   arg('verifyhost', "'verifyhost' : missing hostname", (s, v) => {
@@ -90,7 +90,9 @@ registerServerOptions([
   }),
   ...(['ssl-min-ver', 'ssl-max-ver'] as const).map((name) =>
     arg(name, `'${name}' : missing the ssl/tls version`, (s, v) => {
-      const ver = TLS_VERSIONS[v];
+      // SSLv3 is known to HAProxy but offered by neither OpenSSL build: as a minimum it means
+      // TLSv1.0 (as a maximum it would leave nothing, which HAProxy refuses too).
+      const ver = name === 'ssl-min-ver' && v === 'SSLv3' ? 'TLSv1' : TLS_VERSIONS[v];
       if (ver === undefined) return `'${v}' : unknown ssl/tls version`;
       if (name === 'ssl-min-ver') s.minVersion = ver;
       else s.maxVersion = ver;
@@ -106,6 +108,10 @@ registerPostCheck((state) => {
   for (const p of state.proxies) {
     for (const s of p.servers) {
       const ssl = s.ssl;
+      // ssl-min-ver/ssl-max-ver win over the no-tlsv1x flags (versionRange ignores them then).
+      if (ssl?.enabled && ssl.noVersions.length > 0 && (ssl.minVersion !== undefined || ssl.maxVersion !== undefined)) {
+        state.diags.warning(`[${s.loc.file}:${s.loc.line}] : 'server ${p.name}/${s.name}' : no-sslv3/no-tlsv1x are ignored for this server. Use only 'ssl-min-ver' and 'ssl-max-ver' to fix.`);
+      }
       if (ssl?.enabled && ssl.verify !== 'none' && ssl.caFile === undefined) {
         state.diags.alert(
           `[${s.loc.file}:${s.loc.line}] : 'server ${p.name}/${s.name}' : verify is enabled by default but no CA file specified. If you're running on a LAN where you're certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the global section to disable server-side verifications by default.`,

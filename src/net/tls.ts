@@ -186,6 +186,6 @@ export function serverConnectOptions(t: ServerTls, host: string, port: number, s
   };
   if (sni !== undefined && sni !== '') o.servername = sni;
   const protos = alpn ?? t.alpn;
-  if (protos !== undefined) o.ALPNProtocols = protos;
+  if (protos !== undefined && protos.length > 0) o.ALPNProtocols = protos;
   return o;
 }

@@ -465,4 +465,19 @@ backend be
       assert.ok(diags(h.stderr).some((l) => c.alert.test(l)), `haproxy: no alert matching ${c.alert}\n${h.stderr}`);
     });
   }
+
+  // Accepted by both, with the same warnings (none, or haproxy's about no-tlsv1x flags).
+  const VALID: Array<[string, string]> = [
+    ['ssl-min-ver SSLv3', 'ssl verify none ssl-min-ver SSLv3'],
+    ['alpn made of commas only', 'ssl verify none alpn ,'],
+    ['no-tlsv12 next to ssl-min-ver: ignored, with a warning', 'ssl verify none ssl-min-ver TLSv1.2 no-tlsv12'],
+  ];
+  for (const [name, server] of VALID) {
+    test(`-c: ${name} on a server line, as haproxy`, { skip: noHaproxy }, async () => {
+      const [s, h] = await Promise.all([runCheck('sluice', cfg(server)), runCheck('haproxy', cfg(server))]);
+      assert.equal(h.code, 0, h.stderr);
+      assert.equal(s.code, 0, s.stderr);
+      assert.deepEqual(diags(s.stderr), diags(h.stderr));
+    });
+  }
 });

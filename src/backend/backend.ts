@@ -7,7 +7,7 @@ import { createLbAlgorithm, hdrHashKey, uriHashKey, urlParamValue } from '../lb/
 import type { LbAlgorithm } from '../lb/types.js';
 import type { Condition } from '../acl/index.js';
 import type { RuleString } from '../http/actions/lf.js';
-import { LogLevel, noServerAvailableMessage, serverDownMessage, serverUpMessage } from '../log/index.js';
+import { LogLevel, noServerAvailableMessage, serverDownMessage, serverUpMessage, type CheckReport } from '../log/index.js';
 import { PendingQueue, type Pending } from './queue.js';
 import { newCounters, Server, SrvState, type ServerCounters } from './server.js';
 
@@ -79,7 +79,7 @@ export class Backend {
    * change as HAProxy does ("Server be/s1 is DOWN, reason: ...", "backend be has no server
    * available!"). `cause` is the reason text (a check report, "changed from CLI", ...).
    */
-  setServerState(s: Server, state: SrvState, cause?: string): void {
+  setServerState(s: Server, state: SrvState, cause?: CheckReport | string): void {
     if (s.state === state) return;
     const was = s.usable;
     s.state = state;

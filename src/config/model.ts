@@ -169,8 +169,15 @@ export interface ServerConfig {
   poolPurgeDelay: number;
   /** -1 = unlimited requests per server connection. */
   maxReuse: number;
-  /** `check` keyword present (health checks arrive with their own issue). */
+  /** `check`: layer-4 health checks run (see src/check). */
   check: boolean;
+  /** `inter`, `fastinter`, `downinter` (ms; the last two default to inter), `rise`, `fall`, `port`. */
+  checkInter: number;
+  checkFastinter?: number;
+  checkDowninter?: number;
+  checkRise: number;
+  checkFall: number;
+  checkPort?: number;
   /** `proto h2`: HTTP/2 to the server (h2c with prior knowledge); undefined: HTTP/1.1. */
   proto?: 'h1' | 'h2';
   /** TLS towards the server (`ssl` and its companions); used when `ssl.enabled`. */

@@ -28,6 +28,12 @@ function needArg(msg: (kw: string) => string): ServerOptionDef['parse'] {
 }
 
 /** A check delay (inter, fastinter, downinter, agent-inter): validated and kept raw. */
+const DELAY_FIELD: Record<string, 'checkInter' | 'checkFastinter' | 'checkDowninter' | undefined> = {
+  inter: 'checkInter',
+  fastinter: 'checkFastinter',
+  downinter: 'checkDowninter',
+};
+
 function delayOption(name: string): ServerOptionDef {
   return {
     name,
@@ -43,6 +49,8 @@ function delayOption(name: string): ServerOptionDef {
         return `unexpected character '${r.char}' in '${name}' argument of server ${srvName(ctx)}.`;
       }
       if (r.value <= 0) return `invalid value ${r.value} for argument '${name}' of server ${srvName(ctx)}.`;
+      const field = DELAY_FIELD[name];
+      if (field !== undefined) ctx.target[field] = r.value;
       return undefined;
     },
   };
@@ -60,6 +68,8 @@ const CHECK_OPTIONS: ServerOptionDef[] = [
         const v = ctx.args[ctx.cur + 1];
         if (v === undefined) return `'${name}' expects an integer argument.`;
         if (atol(v) <= 0) return `'${name}' has to be > 0.`;
+        if (name === 'rise') ctx.target.checkRise = atol(v);
+        else ctx.target.checkFall = atol(v);
         return undefined;
       },
     }),
@@ -93,12 +103,23 @@ const CHECK_OPTIONS: ServerOptionDef[] = [
     ['error-limit', 'an integer'],
     ['pool-low-conn', 'a value'],
   ].map(
-    ([name, what]): ServerOptionDef => ({
-      name,
-      args: 1,
-      defaultOk: true,
-      parse: needArg((kw) => `'${kw}' expects ${what} as argument.`),
-    }),
+    ([name, what]): ServerOptionDef => {
+      const need = needArg((kw) => `'${kw}' expects ${what} as argument.`);
+      if (name !== 'port') return { name, args: 1, defaultOk: true, parse: need };
+      return {
+        name,
+        args: 1,
+        defaultOk: true,
+        parse(ctx) {
+          const err = need(ctx);
+          if (err !== undefined) return err;
+          const n = atol(ctx.args[ctx.cur + 1]!);
+          if (n < 1 || n > 65535) return `'port' expects ${what} as argument.`;
+          ctx.target.checkPort = n;
+          return undefined;
+        },
+      };
+    },
   ),
   ...[
     'agent-check',

@@ -38,6 +38,14 @@ export interface ServerSettings {
   poolPurgeDelay: number;
   maxReuse: number;
   check: boolean;
+  /** Health-check timing and thresholds (`inter`, `fastinter`, `downinter`, `rise`, `fall`), ms. */
+  checkInter: number;
+  checkFastinter?: number;
+  checkDowninter?: number;
+  checkRise: number;
+  checkFall: number;
+  /** `port`: the port checks connect to (default: the server's). */
+  checkPort?: number;
   /** `proto h1|h2`: the mux towards the server; undefined: HTTP/1.1. */
   proto?: 'h1' | 'h2';
   ssl?: ServerSsl;
@@ -201,6 +209,9 @@ export function defaultServerSettings(): ServerSettings {
     poolPurgeDelay: 5000,
     maxReuse: -1,
     check: false,
+    checkInter: 2000,
+    checkRise: 2,
+    checkFall: 3,
     rawArgs: [],
   };
 }

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { frontendsOf, type Config, type ProxyConfig } from '../config/model.js';
 import { Backend } from '../backend/index.js';
+import { HealthCheck } from '../check/health.js';
 import { httpConnHandler, tcpConnHandler } from '../mux/front.js';
 import { ProcessContext } from './context.js';
 import { Frontend, type TrafficLogger } from './frontend.js';
@@ -108,6 +109,22 @@ export class Runtime {
       for (const fe of this.frontends) fe.kill();
       throw err;
     }
+    for (const be of this.backends.values()) {
+      for (const s of be.servers) {
+        if (!s.config.check) continue;
+        const hc = new HealthCheck(s, be);
+        this.checks.push(hc);
+        hc.start();
+      }
+    }
+  }
+
+  /** The health checks running (`server ... check`). */
+  private readonly checks: HealthCheck[] = [];
+
+  private stopChecks(): void {
+    for (const c of this.checks) c.stop();
+    this.checks.length = 0;
   }
 
   /** Ports actually bound, per frontend (useful when a bind used port 0). */
@@ -121,6 +138,7 @@ export class Runtime {
    */
   async softStop(): Promise<void> {
     this.ctx.stopping = true;
+    this.stopChecks();
     for (const fe of this.frontends) fe.stopListening();
     for (const fe of this.frontends) fe.softStop();
     const hard = this.config.global.hardStopAfter;
@@ -139,6 +157,7 @@ export class Runtime {
   /** Immediate stop (SIGTERM): every connection is closed now. */
   hardStop(): void {
     this.ctx.stopping = true;
+    this.stopChecks();
     for (const fe of this.frontends) fe.kill();
     this.closeIdle();
     this.stopResolve?.();

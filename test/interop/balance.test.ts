@@ -422,7 +422,6 @@ describe('balancing: sluice picks the servers haproxy 2.6 picks', { skip: skipUn
 
   test(
     'actives on closed ports, marked DOWN by their checks: the first backup takes the traffic',
-    { todo: 'sluice runs no health checks yet: actives on closed ports stay UP and requests get 503' },
     async () => {
       for (const kind of SIDES) {
         // HAProxy reports each state change on stderr; sluice must too once checks run.

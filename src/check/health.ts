@@ -17,7 +17,7 @@ interface CheckResult {
 }
 
 export class HealthCheck {
-  health: number;
+  private health: number;
   private timer: NodeJS.Timeout | null = null;
   private sock: net.Socket | null = null;
   private stopped = false;

@@ -284,7 +284,7 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
       }
     }
     if (next === null) {
-      // Opened as usual: the connect timer runs on.
+      // A connection opened as usual, with its own connect timer; %Tc counts from the first one.
       const t = this.tConnStart;
       this.connect();
       this.tConnStart = t;
@@ -292,6 +292,7 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
     }
     this.useConn(next);
   }
+
   private sendRequest(): void {
     const conn = this.conn!;
     const srv = this.srv!;

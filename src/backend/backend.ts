@@ -107,13 +107,14 @@ export class Backend {
     } else {
       this.stateLog(LogLevel.Alert, serverDownMessage(change));
       if (this.activeCount + this.backupCount === 0) {
-        this.stateLog(LogLevel.Emerg, noServerAvailableMessage(this.config.kind === 'listen' ? 'proxy' : 'backend', this.name));
+        const kind = this.config.kind === 'listen' ? 'proxy' : 'backend';
+        this.stateLog(LogLevel.Emerg, noServerAvailableMessage(kind, this.name), noServerAvailableMessage(kind, this.name, true));
       }
     }
   }
 
   /** Where server state changes are logged (set by the runtime); null: not logged. */
-  stateLog: ((level: LogLevel, msg: string) => void) | null = null;
+  stateLog: ((level: LogLevel, msg: string, stderrMsg?: string) => void) | null = null;
 
   /** The hash key for the configured algorithm, or undefined to fall back to round robin. */
   private hashKey(input: BalanceInput): string | undefined {

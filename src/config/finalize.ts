@@ -3,7 +3,7 @@
 
 import type { InetAddress } from './address.js';
 import type { LogTargetDraft } from './logs.js';
-import type { AddressSpec, Config, HttpRuleSpec, GlobalConfig, LogTarget, ProxyConfig, ResolversConfig, ServerConfig } from './model.js';
+import type { AddressSpec, Config, HttpRuleSpec, GlobalConfig, LogTarget, ProxyConfig, ResolversConfig, ServerCheckSettings, ServerConfig } from './model.js';
 import { applyConnMode } from './options.js';
 import type { ParserState, ProxyDraft } from './state.js';
 
@@ -30,6 +30,7 @@ export function buildConfig(state: ParserState, files: string[]): Config {
     nbthread: g.nbthread,
     grace: g.grace,
     noReusePort: g.noReusePort,
+    spreadChecks: g.spreadChecks,
     tune: {
       bufsize,
       // HAProxy keeps at least half of the buffer for data.
@@ -133,6 +134,7 @@ function proxyConfig(p: ProxyDraft, id: number): ProxyConfig {
             checkRise: s.checkRise,
             checkFall: s.checkFall,
             ...(s.checkPort !== undefined ? { checkPort: s.checkPort } : {}),
+            ...serverCheckSettings(s),
             ...(s.proto !== undefined ? { proto: s.proto } : {}),
             ...(s.ssl !== undefined ? { ssl: { ...s.ssl, noVersions: [...s.ssl.noVersions] } } : {}),
             rawArgs: [...s.rawArgs],
@@ -176,4 +178,25 @@ export function deepFreeze<T>(value: T, seen = new WeakSet<object>()): T {
   }
   for (const v of Object.values(obj)) deepFreeze(v, seen);
   return Object.freeze(value);
+}
+
+/** The check settings of a server draft, copied. */
+function serverCheckSettings(s: ServerCheckSettings): ServerCheckSettings {
+  const out: ServerCheckSettings = {
+    checkSendProxy: s.checkSendProxy,
+    errorLimit: s.errorLimit,
+    onError: s.onError,
+    onMarkedDownShutdown: s.onMarkedDownShutdown,
+    onMarkedUpShutdownBackups: s.onMarkedUpShutdownBackups,
+    slowstart: s.slowstart,
+  };
+  if (s.checkAddr !== undefined) out.checkAddr = { ...s.checkAddr };
+  if (s.checkSsl !== undefined) out.checkSsl = s.checkSsl;
+  if (s.checkSni !== undefined) out.checkSni = s.checkSni;
+  if (s.checkAlpn !== undefined) out.checkAlpn = [...s.checkAlpn];
+  if (s.checkProto !== undefined) out.checkProto = s.checkProto;
+  if (s.agent !== undefined) out.agent = { ...s.agent, ...(s.agent.addr ? { addr: { ...s.agent.addr } } : {}) };
+  if (s.observe !== undefined) out.observe = s.observe;
+  if (s.initState !== undefined) out.initState = s.initState;
+  return out;
 }

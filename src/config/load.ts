@@ -54,6 +54,7 @@ function newState(env: NodeJS.ProcessEnv): ParserState {
       logTag: 'sluice',
       daemon: false,
       noReusePort: false,
+      spreadChecks: 0,
       ssl: newGlobalSsl(),
       nbthread: 0,
       grace: 0,

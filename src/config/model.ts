@@ -2,6 +2,9 @@
 // Everything is resolved here: defaults sections are already applied, times are milliseconds,
 // sizes are bytes, addresses are parsed. `undefined` on a timeout means "not set" (infinite).
 
+import type { CheckRuleset, ServerCheckSettings } from './check-model.js';
+export type * from './check-model.js';
+
 export interface SourceLoc {
   file: string;
   line: number;
@@ -151,7 +154,7 @@ export interface HashTypeConfig {
   avalanche: boolean;
 }
 
-export interface ServerConfig {
+export interface ServerConfig extends ServerCheckSettings {
   name: string;
   /** Numeric id (`id` keyword, else position 1..n in the backend). */
   id: number;
@@ -169,7 +172,7 @@ export interface ServerConfig {
   poolPurgeDelay: number;
   /** -1 = unlimited requests per server connection. */
   maxReuse: number;
-  /** `check`: layer-4 health checks run (see src/check). */
+  /** `check`: health checks run (see src/check); the backend's `checks` ruleset says which. */
   check: boolean;
   /** `inter`, `fastinter`, `downinter` (ms; the last two default to inter), `rise`, `fall`, `port`. */
   checkInter: number;
@@ -278,6 +281,8 @@ export interface ProxyOptions {
   disableH2Upgrade: boolean;
   /** `option abortonclose`. */
   abortOnClose: boolean;
+  /** `option log-health-checks`: every check result that changes the health counter is logged. */
+  logHealthChecks: boolean;
   /** `option splice-*`, `option tcpka` etc are accepted for compatibility and have no effect. */
 }
 
@@ -323,6 +328,8 @@ export interface ProxyConfig {
   /** `retry-on`: the RetryOn flags of what may be retried (default conn-failure). */
   retryOn: number;
   httpReuse: HttpReuse;
+  /** The check ruleset (`option httpchk`, `option tcp-check`, `http-check`, `tcp-check`); undefined: layer-4 checks. */
+  checks?: CheckRuleset;
   /** `fullconn`, 0 = unset. */
   fullconn: number;
   /** `errorfile CODE FILE`: file contents (a full HTTP response) per status code. */
@@ -372,6 +379,8 @@ export interface GlobalConfig {
   grace: number;
   /** `noreuseport`: listeners without SO_REUSEPORT (then a reload cannot bind next to the old process). */
   noReusePort: boolean;
+  /** `spread-checks` percentage (0..50): random jitter added to every check interval. */
+  spreadChecks: number;
   tune: TuneConfig;
   loc?: SourceLoc;
 }

@@ -20,6 +20,7 @@ import type {
   ServerSsl,
   UseBackendRule,
   AclDef,
+  ServerCheckSettings,
 } from './model.js';
 import { RetryOn } from './model.js';
 import type { GlobalSsl } from './ssl-global.js';
@@ -28,7 +29,7 @@ import type { DiagnosticList } from './diagnostics.js';
 import type { Env } from './lexer.js';
 
 /** Server settings that `default-server` presets for the servers declared after it. */
-export interface ServerSettings {
+export interface ServerSettings extends ServerCheckSettings {
   weight: number;
   backup: boolean;
   disabled: boolean;
@@ -147,6 +148,7 @@ export interface GlobalDraft {
   hardStopAfter?: number;
   grace: number;
   noReusePort: boolean;
+  spreadChecks: number;
   /** crt-base, ca-base and the ssl-default-* settings. */
   ssl: GlobalSsl;
   tune: Omit<TuneConfig, 'h2'> & { h2: H2TuneDraft };
@@ -212,6 +214,12 @@ export function defaultServerSettings(): ServerSettings {
     checkInter: 2000,
     checkRise: 2,
     checkFall: 3,
+    checkSendProxy: false,
+    errorLimit: 10,
+    onError: 'fail-check',
+    onMarkedDownShutdown: false,
+    onMarkedUpShutdownBackups: false,
+    slowstart: 0,
     rawArgs: [],
   };
 }
@@ -231,6 +239,7 @@ export function defaultProxyOptions(): ProxyOptions {
     httpIgnoreProbes: false,
     disableH2Upgrade: false,
     abortOnClose: false,
+    logHealthChecks: false,
   };
 }
 

@@ -25,7 +25,8 @@ registerLogFormatChecker((fmt) => {
 
 /** Where process-wide events go (server state changes, "no server available"). */
 export interface EventLog {
-  event(level: number, msg: string): void;
+  /** `stderrMsg`: the text for stderr when it differs from the log's (HAProxy quotes names there). */
+  event(level: number, msg: string, stderrMsg?: string): void;
   close(): void;
 }
 
@@ -70,13 +71,13 @@ export function createTrafficLogger(p: ProxyConfig, g: GlobalConfig): TrafficLog
 export function createEventLog(g: GlobalConfig): EventLog {
   const logger = new Logger(g.logs, { tag: g.logTag });
   return {
-    event(level: number, msg: string): void {
+    event(level: number, msg: string, stderrMsg = msg): void {
       if (logger.enabled) logger.event(level, msg);
       // As HAProxy in the foreground, state changes also reach stderr: emergencies as ALERTs
       // ("no server available"), the rest as WARNINGs and NOTICEs.
       if (level <= 5) {
         const label = level === 0 ? '[ALERT]' : level <= 4 ? '[WARNING]' : '[NOTICE]';
-        process.stderr.write(`${label.padEnd(10)} (${process.pid}) : ${msg}\n`);
+        process.stderr.write(`${label.padEnd(10)} (${process.pid}) : ${stderrMsg}\n`);
       }
     },
     close(): void {

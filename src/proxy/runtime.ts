@@ -41,7 +41,7 @@ export class Runtime {
     for (const p of config.proxies) {
       if (p.kind !== 'frontend' && !p.disabled) {
         const be = new Backend(p);
-        be.stateLog = (level, msg) => events.event(level, msg);
+        be.stateLog = (level, msg, stderrMsg) => events.event(level, msg, stderrMsg);
         be.rules = rules.get(p) ?? null;
         const c = conds.get(p)!;
         for (const srv of be.servers) {

@@ -7,8 +7,9 @@ import { createLbAlgorithm, hdrHashKey, uriHashKey, urlParamValue } from '../lb/
 import type { LbAlgorithm } from '../lb/types.js';
 import type { Condition } from '../acl/index.js';
 import type { RuleString } from '../http/actions/lf.js';
-import { LogLevel, noServerAvailableMessage, serverDownMessage, serverUpMessage, type CheckReport } from '../log/index.js';
+import { LogLevel, noServerAvailableMessage, serverDownMessage, serverStoppingMessage, serverUpMessage, type CheckReport } from '../log/index.js';
 import { PendingQueue, type Pending } from './queue.js';
+import { Cause } from '../core/errors.js';
 import { newCounters, Server, SrvState, type ServerCounters } from './server.js';
 
 /** What the request offers to hashing algorithms. */
@@ -57,6 +58,9 @@ export class Backend {
     this.lbActive = createLbAlgorithm(config.balance, config.hashType);
     this.lbBackup = createLbAlgorithm(config.balance, config.hashType);
     this.servers = config.servers.map((s) => new Server(s, this));
+    // Streams are tracked per server only where a state change may have to kill them.
+    const backupShutdown = config.servers.some((s) => s.onMarkedUpShutdownBackups && !s.backup);
+    for (const s of this.servers) if (s.config.onMarkedDownShutdown || (backupShutdown && s.backup)) s.streams = new Set();
     for (const s of this.servers) if (s.usable) this.lbOf(s).add(s);
     this.lbActive.initDone?.();
     this.lbBackup.initDone?.();
@@ -81,16 +85,26 @@ export class Backend {
    */
   setServerState(s: Server, state: SrvState, cause?: CheckReport | string): void {
     if (s.state === state) return;
+    const prev = s.state;
     const was = s.usable;
     s.state = state;
     s.lastChange = Date.now();
     if (was && !s.usable) this.lbOf(s).remove(s);
     else if (!was && s.usable) {
       this.lbOf(s).add(s);
+      // `on-marked-up shutdown-backup-sessions`: the backups' streams make way for this server.
+      if (s.config.onMarkedUpShutdownBackups && !s.backup && s.eweight > 0) {
+        for (const b of this.servers) if (b.backup) b.shutdownStreams(Cause.Up);
+      }
       // A server coming back can take requests waiting in the backend queue.
       this.serveQueue(s);
     }
-    if (was === s.usable || this.stateLog === null) return;
+    // `on-marked-down shutdown-sessions`: the server's streams end with it ('D').
+    if (state === SrvState.Down && s.config.onMarkedDownShutdown) s.shutdownStreams(Cause.Down);
+    if (this.stateLog === null) return;
+    // Maintenance is logged by whoever sets it; a change between NOLB and DOWN is logged too.
+    const maint = prev === SrvState.Maint || state === SrvState.Maint;
+    if (maint ? was === s.usable : false) return;
     const change = {
       backend: this.name,
       server: s.name,
@@ -102,14 +116,12 @@ export class Backend {
       xferred: 0,
       queued: s.queue.length,
     };
-    if (s.usable) {
-      this.stateLog(LogLevel.Notice, serverUpMessage(change));
-    } else {
-      this.stateLog(LogLevel.Alert, serverDownMessage(change));
-      if (this.activeCount + this.backupCount === 0) {
-        const kind = this.config.kind === 'listen' ? 'proxy' : 'backend';
-        this.stateLog(LogLevel.Emerg, noServerAvailableMessage(kind, this.name), noServerAvailableMessage(kind, this.name, true));
-      }
+    if (s.usable) this.stateLog(LogLevel.Notice, serverUpMessage(change));
+    else if (state === SrvState.Nolb) this.stateLog(LogLevel.Notice, serverStoppingMessage(change));
+    else this.stateLog(prev === SrvState.Nolb ? LogLevel.Notice : LogLevel.Alert, serverDownMessage(change));
+    if (was && !s.usable && this.activeCount + this.backupCount === 0) {
+      const kind = this.config.kind === 'listen' ? 'proxy' : 'backend';
+      this.stateLog(LogLevel.Emerg, noServerAvailableMessage(kind, this.name), noServerAvailableMessage(kind, this.name, true));
     }
   }
 
@@ -148,7 +160,7 @@ export class Backend {
       if (!this.config.options.allbackups) {
         // Only the first usable backup server takes traffic (lowest id).
         const first = this.firstUsableBackup();
-        if (first && !first.isFull()) return this.took(first);
+        if (first && !first.isFull()) return this.took(first, p);
         if (first) return this.enqueue(p);
       }
     }
@@ -157,14 +169,14 @@ export class Backend {
       // the server is full (bounded by maxqueue).
       const h = lb.home(key) as Server | null;
       if (h) {
-        if (!h.isFull()) return this.took(h);
+        if (!h.isFull()) return this.took(h, p);
         if (!h.queueHasRoom()) return { result: AssignResult.QueueFull, server: null };
         h.enqueue(p);
         return { result: AssignResult.Queued, server: null };
       }
     }
     const s = lb.pick(key, avoid) as Server | null;
-    if (s) return this.took(s);
+    if (s) return this.took(s, p);
     return this.enqueue(p);
   }
 
@@ -173,7 +185,7 @@ export class Backend {
    * that queue is full too.
    */
   assignTo(s: Server, p: Pending): { result: AssignResult; server: Server | null } {
-    if (!s.isFull()) return this.took(s);
+    if (!s.isFull()) return this.took(s, p);
     if (!s.queueHasRoom()) return { result: AssignResult.QueueFull, server: null };
     s.enqueue(p);
     return { result: AssignResult.Queued, server: null };
@@ -189,8 +201,8 @@ export class Backend {
     return null;
   }
 
-  private took(s: Server): { result: AssignResult; server: Server } {
-    s.take();
+  private took(s: Server, p: Pending): { result: AssignResult; server: Server } {
+    s.take(p);
     s.counters.lbtot++;
     this.lbOf(s).taken(s);
     return { result: AssignResult.Assigned, server: s };
@@ -232,7 +244,7 @@ export class Backend {
       } else {
         return;
       }
-      s.take();
+      s.take(p);
       this.lbOf(s).taken(s);
       p.dequeued(s);
     }

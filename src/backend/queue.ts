@@ -2,11 +2,17 @@
 // from the middle, since a queued request can be aborted or time out while others wait.
 
 import type { Server } from './server.js';
+import type { Cause } from '../core/errors.js';
 
 /** A request waiting in a queue. The owner (a Stream) implements it. */
 export interface Pending {
   /** Called when a slot was given to it on `srv`. */
   dequeued(srv: Server): void;
+  /**
+   * Ends it now with termination cause `cause` (a server marked DOWN with `on-marked-down
+   * shutdown-sessions`: 'D'; a backup server's stream when an active one came UP: 'U').
+   */
+  kill(cause: Cause.Down | Cause.Up): void;
   /** Internal links; initialise to null. */
   qPrev: Pending | null;
   qNext: Pending | null;

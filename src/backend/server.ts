@@ -10,12 +10,57 @@ import { ServerPool } from '../pool/index.js';
 import type { H2Pool } from '../mux/h2-back.js';
 import { serverTls, type ServerTls } from '../net/tls.js';
 import type { RuleString } from '../http/actions/lf.js';
+import type { Cause } from '../core/errors.js';
 
 export const enum SrvState {
   Up = 0,
   Down = 1,
   /** Administrative maintenance (`disabled`, runtime API). */
   Maint = 2,
+  /**
+   * NOLB ("stopping"): a check passed conditionally (`http-check disable-on-404` got a 404). The
+   * server takes no new load-balanced traffic.
+   */
+  Nolb = 3,
+}
+
+/** What the data plane and the stats read of a server's health check. */
+export interface ServerCheckView {
+  /** The health counter, 0 .. rise+fall-1. */
+  readonly healthValue: number;
+  /** `observe` counted `error-limit` consecutive errors: `on-error` acts (`info` says why). */
+  observedErrors(info: string): void;
+}
+
+/**
+ * What traffic tells `observe` about a server (HAProxy's analyze statuses): each is an error, a
+ * success or nothing, depending on the layer observed.
+ */
+export const enum Observed {
+  L4Ok = 0,
+  L4Err = 1,
+  HttpOk = 2,
+  HttpStatus = 3,
+  HttpInvalid = 4,
+  HttpReadTimeout = 5,
+  HttpBrokenPipe = 6,
+  HttpReadError = 7,
+}
+
+const OBSERVED: ReadonlyArray<{ desc: string; l4: 0 | 1 | 2; l7: 0 | 1 | 2 }> = [
+  { desc: 'L4 successful connection', l4: 2, l7: 0 },
+  { desc: 'L4 unsuccessful connection', l4: 1, l7: 1 },
+  { desc: 'Correct http response', l4: 0, l7: 2 },
+  { desc: 'Wrong http response', l4: 0, l7: 1 },
+  { desc: 'Invalid http response', l4: 0, l7: 1 },
+  { desc: 'Read timeout (http)', l4: 0, l7: 1 },
+  { desc: 'Close from server (http)', l4: 0, l7: 1 },
+  { desc: 'Read error (http)', l4: 0, l7: 1 },
+];
+
+/** `observe layer7`: the response statuses that count as correct (100-499, 501 and 505). */
+export function observedStatus(status: number): Observed {
+  return (status >= 100 && status < 500) || status === 501 || status === 505 ? Observed.HttpOk : Observed.HttpStatus;
 }
 
 /** Traffic counters, named after HAProxy's stats columns. */
@@ -82,6 +127,23 @@ export class Server implements LbServer {
    * that turns out to speak the other protocol is handed over to it.
    */
   alpnH2 = false;
+  /** The server's health check, when it has one (`check`). */
+  check: ServerCheckView | null = null;
+  /**
+   * The streams using this server, kept only when they may have to be killed together
+   * (`on-marked-down shutdown-sessions`, or a backup server under `on-marked-up
+   * shutdown-backup-sessions`); null otherwise, so that nothing is tracked per request.
+   */
+  streams: Set<Pending> | null = null;
+
+  /** Kills every stream on this server (see `streams`). */
+  shutdownStreams(cause: Cause.Down | Cause.Up): void {
+    if (this.streams === null) return;
+    for (const p of [...this.streams]) p.kill(cause);
+  }
+
+  /** Consecutive errors `observe` counted (reset by a success and when on-error acts). */
+  private consecutiveErrors = 0;
   /** Time of the last state change (ms since epoch), for stats. */
   lastChange = Date.now();
   /** The address connections go to; the port is 0 when it follows the client's destination port. */
@@ -138,15 +200,37 @@ export class Server implements LbServer {
   }
 
   /** Assigns one request to this server (the caller already decided it may). */
-  take(): void {
+  take(p: Pending): void {
+    this.streams?.add(p);
     this.served++;
     this.conns++;
     this.counters.stot++;
     if (this.served > this.counters.smax) this.counters.smax = this.served;
   }
 
+  /**
+   * `observe layer4|layer7`: counts what traffic saw (HAProxy's __health_adjust); after
+   * `error-limit` consecutive errors the health check applies `on-error`.
+   */
+  observe(what: Observed): void {
+    const mode = this.config.observe;
+    if (mode === undefined) return;
+    const o = OBSERVED[what]!;
+    const verdict = mode === 'layer4' ? o.l4 : o.l7;
+    if (verdict === 0) return;
+    if (verdict === 2) {
+      this.consecutiveErrors = 0;
+      return;
+    }
+    if (++this.consecutiveErrors < this.config.errorLimit) return;
+    const info = `Detected ${this.consecutiveErrors} consecutive errors, last one was: ${o.desc}`;
+    this.consecutiveErrors = 0;
+    this.check?.observedErrors(info);
+  }
+
   /** A request on this server ended: frees the slot and lets the backend hand it to a waiting one. */
-  release(): void {
+  release(p: Pending): void {
+    this.streams?.delete(p);
     this.served--;
     this.conns--;
     this.backend.requestEnded(this);

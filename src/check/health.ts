@@ -1,128 +1,215 @@
-// Layer-4 health checks (`server ... check`): a TCP connection to the server (or to its check
-// `port`) every `inter`, closed with a reset as HAProxy does (SO_LINGER 0), and HAProxy's
-// rise/fall state machine deciding when the server goes DOWN or comes back UP. The first check
-// of each server is spread over `inter` so that they do not all start at once.
+// The health check of one server (`server ... check`): it runs the backend's check ruleset
+// (layer 4 or 6 without one) every interval and drives HAProxy's rise/fall state machine, which
+// decides when the server goes DOWN, comes back UP, or stops taking new traffic (NOLB, a 404 with
+// `http-check disable-on-404`). Intervals run from the end of a check, as HAProxy's
+// (process_chk): `inter` while fully up, `downinter` while fully down, `fastinter` in between,
+// with `spread-checks` jitter.
 //
 // The health counter runs from 0 to rise+fall-1; the server is UP while it is at least `rise`.
-// A server with `check` starts UP at the edge (health = rise): its first failure takes it down.
+// A server with `check` starts UP at the edge (health = rise): its first failure takes it down
+// (`init-state` chooses another start).
 
-import * as net from 'node:net';
-import { SrvState, type Backend, type Server } from '../backend/index.js';
-import type { CheckReport } from '../log/messages.js';
+import { SrvState, type Backend, type Server, type ServerCheckView } from '../backend/index.js';
+import { healthCheckMessage, LogLevel } from '../log/index.js';
+import { CheckRun, type CheckPlan } from './run.js';
+import { CheckResult, outcomeReport, outcomeResult, type CheckOutcome } from './status.js';
 
-/** What one check found. */
-interface CheckResult {
-  ok: boolean;
-  report: CheckReport;
+/** What a health check needs from the process around it. */
+export interface CheckEnv {
+  plan: CheckPlan;
+  /** tune.bufsize: the most a check reads. */
+  bufsize: number;
+  /** `spread-checks` percentage. */
+  spread: number;
+  /** `option log-health-checks`. */
+  logResults: boolean;
+  /** Logs a check event (notice level; HAProxy prints it on stderr as a warning too). */
+  log: (level: LogLevel, msg: string) => void;
 }
 
-export class HealthCheck {
+export class HealthCheck implements ServerCheckView {
   private health: number;
   private timer: NodeJS.Timeout | null = null;
-  private sock: net.Socket | null = null;
+  private run: CheckRun | null = null;
   private stopped = false;
+  /** The status of the last result, for log-health-checks (logged when it or health changes). */
+  private lastStatus = '';
+  /** `observe`/`on-error` asked for fastinter until the next full health. */
+  private forceFast = false;
+  /** When the current check was due, to measure how late it started (event loop lag). */
+  private dueAt = 0;
+  /** The largest delay seen between when a check was due and when it started, ms. */
+  maxLateMs = 0;
 
   constructor(
     readonly server: Server,
     readonly backend: Backend,
+    private readonly env: CheckEnv,
   ) {
     const c = server.config;
-    this.health = server.state === SrvState.Up ? c.checkRise : 0;
+    const full = c.checkRise + c.checkFall - 1;
+    switch (c.initState) {
+      case 'fully-up':
+        this.health = full;
+        break;
+      case 'down':
+        this.health = c.checkRise - 1;
+        break;
+      case 'fully-down':
+        this.health = 0;
+        break;
+      default:
+        this.health = c.checkRise;
+    }
+    if (server.state === SrvState.Maint) this.health = 0;
+    // Created before the backend logs state changes: this one goes unlogged, as HAProxy's.
+    else if (this.health < c.checkRise) backend.setServerState(server, SrvState.Down);
+    server.check = this;
   }
 
-  /** Schedules the first check somewhere within `inter`. */
-  start(): void {
-    this.schedule(Math.floor(Math.random() * this.server.config.checkInter));
+  get healthValue(): number {
+    return this.health;
+  }
+
+  /** Schedules the first check `delayMs` from now (the runtime staggers them). */
+  start(delayMs: number): void {
+    this.schedule(delayMs);
   }
 
   stop(): void {
     this.stopped = true;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
-    this.sock?.resetAndDestroy();
-    this.sock = null;
+    this.run?.abort();
+    this.run = null;
+    if (this.server.check === this) this.server.check = null;
   }
 
   private schedule(ms: number): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => this.run(), ms);
+    this.dueAt = Date.now() + ms;
+    this.timer = setTimeout(() => this.runOnce(), ms);
     this.timer.unref();
   }
 
-  /** HAProxy's intervals: `fastinter` while the server is changing, `downinter` while it is fully down. */
-  private nextDelay(): number {
+  /** HAProxy's srv_getinter: `inter` when fully up, `downinter` when fully down, else `fastinter`. */
+  interval(): number {
     const c = this.server.config;
     const full = c.checkRise + c.checkFall - 1;
-    if (this.health === 0) return c.checkDowninter ?? c.checkInter;
-    if (this.health < full) return c.checkFastinter ?? c.checkInter;
-    return c.checkInter;
+    if (this.server.state === SrvState.Down && this.health === 0) return c.checkDowninter ?? c.checkInter;
+    if (this.health === full && !this.forceFast) return c.checkInter;
+    return c.checkFastinter ?? c.checkInter;
   }
 
-  /** The check's time limit: `inter`, or min(timeout connect, inter) with `timeout check` set. */
-  private timeoutMs(): number {
-    const inter = this.server.config.checkInter;
-    const t = this.backend.config.timeouts;
-    return t.check !== undefined && t.connect !== undefined ? Math.min(t.connect, inter) : inter;
-  }
-
-  private run(): void {
+  private runOnce(): void {
     this.timer = null;
     if (this.stopped) return;
-    const srv = this.server;
-    const t0 = Date.now();
-    const port = srv.config.checkPort ?? srv.port;
-    const sock = net.connect({ host: srv.host, port, family: srv.family });
-    this.sock = sock;
-    let settled = false;
-    const done = (r: CheckResult): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(limit);
-      this.sock = null;
-      // HAProxy closes a layer-4 check with a reset: nothing lingers in TIME_WAIT on either side.
-      sock.resetAndDestroy();
-      r.report.durationMs = Date.now() - t0;
-      this.result(r);
-    };
-    const limit = setTimeout(() => done({ ok: false, report: { desc: 'Layer4 timeout', durationMs: 0 } }), this.timeoutMs());
-    sock.once('connect', () => done({ ok: true, report: { desc: 'Layer4 check passed', durationMs: 0 } }));
-    sock.once('error', (e: NodeJS.ErrnoException) => done({ ok: false, report: { desc: 'Layer4 connection problem', info: errnoText(e), durationMs: 0 } }));
+    const late = Date.now() - this.dueAt;
+    if (late > this.maxLateMs) this.maxLateMs = late;
+    // A server in maintenance is not checked; its checks resume when it leaves maintenance.
+    if (this.server.state === SrvState.Maint) {
+      this.schedule(this.interval());
+      return;
+    }
+    const run = new CheckRun(this.env.plan, this.server, this.backend, this.env.bufsize);
+    this.run = run;
+    run.run().then(
+      (o) => {
+        if (this.run !== run) return;
+        this.run = null;
+        this.result(o);
+      },
+      () => {
+        if (this.run !== run) return;
+        this.run = null;
+        this.result({ status: 'SOCKERR', durationMs: -1 });
+      },
+    );
   }
 
-  private result(r: CheckResult): void {
+  /** Applies one outcome to the health counter and the server's state, then schedules the next. */
+  private result(o: CheckOutcome): void {
     if (this.stopped) return;
-    const c = this.server.config;
-    const full = c.checkRise + c.checkFall - 1;
-    const be = this.backend;
-    const srv = this.server;
-    if (r.ok) {
-      if (this.health < full) this.health++;
-      if (this.health >= c.checkRise) {
-        this.health = full;
-        if (srv.state === SrvState.Down) be.setServerState(srv, SrvState.Up, r.report);
-      }
-    } else if (this.health > c.checkRise) {
-      this.health--;
-    } else {
-      this.health = 0;
-      if (srv.state === SrvState.Up) be.setServerState(srv, SrvState.Down, r.report);
-    }
+    this.apply(o);
     this.schedule(this.nextDelay());
   }
-}
 
-/** The text HAProxy puts in `info` for a failed connection (strerror). */
-function errnoText(e: NodeJS.ErrnoException): string {
-  switch (e.code) {
-    case 'ECONNREFUSED':
-      return 'Connection refused';
-    case 'EHOSTUNREACH':
-      return 'No route to host';
-    case 'ENETUNREACH':
-      return 'Network is unreachable';
-    case 'ECONNRESET':
-      return 'Connection reset by peer';
-    default:
-      return e.message;
+  /** The rise/fall machine (set_server_check_status, check_notify_*). */
+  private apply(o: CheckOutcome): void {
+    const c = this.server.config;
+    const full = c.checkRise + c.checkFall - 1;
+    const srv = this.server;
+    const res = outcomeResult(o);
+    const before = this.health;
+    // With log-health-checks the state change line leaves the reason to the check line.
+    const cause = this.env.logResults ? undefined : outcomeReport(o);
+    if (res === CheckResult.Failed) {
+      if (this.health > c.checkRise) this.health--;
+      else this.health = 0;
+    } else if (this.health < full) {
+      this.health++;
+      if (this.health >= c.checkRise) this.health = full;
+    }
+    if (this.health === full) this.forceFast = false;
+    this.logResult(o, res, before);
+    if (res === CheckResult.Failed) {
+      if (this.health === 0 && srv.state !== SrvState.Down) this.backend.setServerState(srv, SrvState.Down, cause);
+    } else if (this.health >= c.checkRise) {
+      const target = res === CheckResult.CondPassed ? SrvState.Nolb : SrvState.Up;
+      // A NOLB change carries no reason in HAProxy's line.
+      if (srv.state !== target) this.backend.setServerState(srv, target, target === SrvState.Nolb ? undefined : cause);
+    }
+  }
+
+  /** The interval with `spread-checks` jitter (±spread% of it). */
+  private nextDelay(): number {
+    const inter = this.interval();
+    const spread = this.env.spread;
+    if (spread <= 0) return inter;
+    const rv = Math.floor((inter * spread) / 100);
+    return inter + rv - Math.floor(2 * rv * Math.random());
+  }
+
+  /** `option log-health-checks`: a line when the status or the health changed. */
+  private logResult(o: CheckOutcome, res: CheckResult, before: number): void {
+    const changed = o.status !== this.lastStatus || this.health !== before;
+    this.lastStatus = o.status;
+    if (!this.env.logResults || !changed) return;
+    const c = this.server.config;
+    this.env.log(
+      LogLevel.Notice,
+      healthCheckMessage({
+        agent: false,
+        backend: this.backend.name,
+        server: this.server.name,
+        backup: this.server.backup,
+        passed: res !== CheckResult.Failed,
+        conditional: res === CheckResult.CondPassed,
+        report: outcomeReport(o),
+        health: this.health,
+        rise: c.checkRise,
+        fall: c.checkFall,
+        drain: this.server.eweight === 0,
+      }),
+    );
+  }
+
+  /**
+   * `observe` reported `error-limit` consecutive errors: `on-error` acts as HAProxy's
+   * __health_adjust (a simulated failed check "HANA" for fail-check, sudden-death, mark-down).
+   */
+  observedErrors(info: string): void {
+    if (this.stopped) return;
+    const c = this.server.config;
+    this.forceFast = true;
+    if (c.onError === 'fastinter') return;
+    if (c.onError === 'sudden-death' && this.health > c.checkRise) this.health = c.checkRise + 1;
+    else if (c.onError === 'mark-down') this.health = c.checkRise;
+    this.apply({ status: 'HANA', info, durationMs: -1 });
+    // The next check comes at fastinter (a check running now schedules it when it ends).
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.schedule(this.nextDelay());
+    }
   }
 }

@@ -74,6 +74,9 @@ async function main(argv: string[]): Promise<number> {
     void rt.softStop();
   });
   process.on('SIGHUP', () => {});
+  // A stdout or stderr whose reader went away (a pipe closed) is no reason to stop; reporting it
+  // there would only fail again, in a loop.
+  for (const out of [process.stdout, process.stderr]) out.on('error', () => {});
   // A bug in one exchange must not take every other one down: report it and go on.
   process.on('uncaughtException', (err) => alert(`internal error: ${err.stack ?? err}`));
   await rt.stopped;

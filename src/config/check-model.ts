@@ -17,6 +17,8 @@ export type CheckStatusName =
 export interface CheckAddr {
   host: string;
   family: 4 | 6;
+  /** A port written with the address (`addr 10.0.0.1:8080`): used when no `port` says otherwise. */
+  port?: number;
 }
 
 /** `tcp-check connect` / `http-check connect`. */
@@ -34,6 +36,10 @@ export interface CheckConnectRule {
   linger: boolean;
   proto?: 'h1' | 'h2';
   comment?: string;
+  /** Inserted by HAProxy (no connect rule was written first): its step is 0, it reports no info. */
+  implicit?: boolean;
+  /** HAProxy's step number for messages ("... at step N"). */
+  step?: number;
   loc: SourceLoc;
 }
 
@@ -60,6 +66,8 @@ export interface CheckSendRule {
   /** http-check. */
   http?: CheckHttpRequest;
   comment?: string;
+  /** HAProxy's step number for messages. */
+  step?: number;
   loc: SourceLoc;
 }
 
@@ -74,17 +82,28 @@ export interface CheckExpectRule {
   pattern: string;
   /** `status`: the accepted codes as inclusive ranges. */
   codes?: Array<[number, number]>;
-  /** `hdr` / `fhdr`: the header name match, and the value match when a value is given. */
+  /**
+   * `hdr` / `fhdr`: the header name match, and the value match when a value is given (`name-lf` /
+   * `value-lf` are already evaluated: sluice accepts only constant ones). A `reg` name match is
+   * case-insensitive, a `reg` value match case-sensitive, as in HAProxy.
+   */
   hdr?: { name: string; nameMatch: CheckMatchMethod; value?: string; valueMatch: CheckMatchMethod };
   /** -1: not set. */
   minRecv: number;
   okStatus: CheckStatusName;
   errorStatus: CheckStatusName;
+  /**
+   * `error-status` was written. Without it, `errorStatus` is the default of the match type and an
+   * empty response fails with L7RSP whatever the type (HAProxy's tcpcheck_eval_recv).
+   */
+  errorStatusSet?: boolean;
   toutStatus: CheckStatusName;
   /** Log-format strings reported as the check's info. */
   onSuccess?: string;
   onError?: string;
   comment?: string;
+  /** HAProxy's step number for messages. */
+  step?: number;
   loc: SourceLoc;
 }
 
@@ -100,7 +119,10 @@ export type CheckRule = CheckConnectRule | CheckSendRule | CheckExpectRule | Che
 export interface CheckRuleset {
   /** `option httpchk` / `http-check` lines (HTTP), or `option tcp-check` (raw bytes). */
   type: 'http' | 'tcp';
-  /** Complete: it begins with a connect, every send follows a connect, HTTP ends with an expect. */
+  /**
+   * Complete: it begins with a connect, every send follows a connect, HTTP ends with an expect.
+   * Comment rules are gone: as HAProxy does, their text went to the rules that follow them.
+   */
   rules: CheckRule[];
   /** `http-check disable-on-404`. */
   disableOn404: boolean;
@@ -112,7 +134,7 @@ export interface CheckRuleset {
 export interface AgentSettings {
   port?: number;
   addr?: CheckAddr;
-  /** `agent-inter`, ms (default 2000). */
+  /** `agent-inter`, ms (default 2000, whatever `inter` says). */
   inter: number;
   send?: string;
 }
@@ -121,11 +143,20 @@ export interface AgentSettings {
 export interface ServerCheckSettings {
   /** `addr`: where checks connect (default: the server's address). */
   checkAddr?: CheckAddr;
-  /** `check-ssl` / `no-check-ssl`; undefined: the server's `ssl`, unless `port` or `addr` is set. */
+  /**
+   * `check-ssl` / `no-check-ssl`. The parser resolves it: without either keyword, the server's
+   * `ssl`, unless `port` or `addr` is set (then no TLS).
+   */
   checkSsl?: boolean;
+  /** `check-sni`: a constant; the server's `sni` expression is not used by checks. */
   checkSni?: string;
+  /** `check-alpn`; undefined: none of its own (HAProxy 2.6 checks share the server's TLS context, `alpn` included). */
   checkAlpn?: string[];
-  /** `check-proto`; undefined: the server's `proto`. */
+  /**
+   * `check-proto`, resolved by the parser: for HTTP rulesets the server's `proto` when no
+   * `check-proto` is given (HAProxy inherits only a mux of the check's mode); undefined: HTTP/1.1
+   * for HTTP checks, raw bytes otherwise.
+   */
   checkProto?: 'h1' | 'h2';
   /** `check-send-proxy`: a PROXY protocol header before the check's bytes. */
   checkSendProxy: boolean;
@@ -138,7 +169,7 @@ export interface ServerCheckSettings {
   /** `on-marked-down shutdown-sessions`, `on-marked-up shutdown-backup-sessions`. */
   onMarkedDownShutdown: boolean;
   onMarkedUpShutdownBackups: boolean;
-  /** `slowstart`, ms; 0: none. */
+  /** `slowstart`, ms, rounded up to whole seconds as HAProxy keeps it; 0: none. */
   slowstart: number;
   /** `init-state` (HAProxy 3.1+); undefined: `up` (UP, failing at the first failed check). */
   initState?: 'fully-up' | 'up' | 'down' | 'fully-down';

@@ -4,8 +4,10 @@
 import type { InetAddress } from './address.js';
 import type { LogTargetDraft } from './logs.js';
 import type { AddressSpec, Config, HttpRuleSpec, GlobalConfig, LogTarget, ProxyConfig, ResolversConfig, ServerCheckSettings, ServerConfig } from './model.js';
+import { finalizeRuleset } from './checks.js';
 import { applyConnMode } from './options.js';
-import type { ParserState, ProxyDraft } from './state.js';
+import { agentPortOf } from './server-checks.js';
+import type { ParserState, ProxyDraft, ServerDraft } from './state.js';
 
 /** The tune.h2 settings per side: a side's own value (-1 when unset) wins over the common one. */
 function h2Tune(t: ParserState['global']['tune']['h2'], bufsize: number): GlobalConfig['tune']['h2'] {
@@ -79,6 +81,7 @@ function proxyConfig(p: ProxyDraft, id: number): ProxyConfig {
   const options = { ...p.options };
   applyConnMode(options, p.httpConnMode);
   const serverIds = assignIds(p.servers.map((s) => s.forcedId));
+  const checks = finalizeRuleset(p, p.loc);
   const cfg: ProxyConfig = {
     name: p.name,
     kind,
@@ -134,7 +137,7 @@ function proxyConfig(p: ProxyDraft, id: number): ProxyConfig {
             checkRise: s.checkRise,
             checkFall: s.checkFall,
             ...(s.checkPort !== undefined ? { checkPort: s.checkPort } : {}),
-            ...serverCheckSettings(s),
+            ...serverCheckSettings(s, checks?.type === 'http'),
             ...(s.proto !== undefined ? { proto: s.proto } : {}),
             ...(s.ssl !== undefined ? { ssl: { ...s.ssl, noVersions: [...s.ssl.noVersions] } } : {}),
             rawArgs: [...s.rawArgs],
@@ -150,6 +153,7 @@ function proxyConfig(p: ProxyDraft, id: number): ProxyConfig {
     fullconn: p.fullconn,
     errorfiles: new Map(p.errorfiles),
   };
+  if (checks) cfg.checks = checks;
   if (p.fe && p.logFormat !== undefined) cfg.logFormat = p.logFormat;
   if (p.fe && p.defaultBackend) cfg.defaultBackend = p.defaultBackend.name;
   return cfg;
@@ -180,8 +184,12 @@ export function deepFreeze<T>(value: T, seen = new WeakSet<object>()): T {
   return Object.freeze(value);
 }
 
-/** The check settings of a server draft, copied. */
-function serverCheckSettings(s: ServerCheckSettings): ServerCheckSettings {
+/**
+ * The check settings of a server draft, resolved as HAProxy does when it starts the checks
+ * (check.c init_srv_check): TLS follows the server's `ssl` unless a check port or address is
+ * set; an HTTP check speaks the server's `proto` unless `check-proto` says otherwise.
+ */
+function serverCheckSettings(s: ServerDraft, httpCheck: boolean): ServerCheckSettings {
   const out: ServerCheckSettings = {
     checkSendProxy: s.checkSendProxy,
     errorLimit: s.errorLimit,
@@ -191,11 +199,17 @@ function serverCheckSettings(s: ServerCheckSettings): ServerCheckSettings {
     slowstart: s.slowstart,
   };
   if (s.checkAddr !== undefined) out.checkAddr = { ...s.checkAddr };
-  if (s.checkSsl !== undefined) out.checkSsl = s.checkSsl;
+  out.checkSsl = s.checkSsl ?? (s.checkPort === undefined && s.checkAddr === undefined && s.ssl?.enabled === true);
   if (s.checkSni !== undefined) out.checkSni = s.checkSni;
   if (s.checkAlpn !== undefined) out.checkAlpn = [...s.checkAlpn];
-  if (s.checkProto !== undefined) out.checkProto = s.checkProto;
-  if (s.agent !== undefined) out.agent = { ...s.agent, ...(s.agent.addr ? { addr: { ...s.agent.addr } } : {}) };
+  const proto = s.checkProto ?? (httpCheck && !s.checkProtoNone ? s.proto : undefined);
+  if (proto !== undefined) out.checkProto = proto;
+  if (s.agentCheck) {
+    const addr = s.agentAddr ?? s.checkAddr;
+    out.agent = { port: agentPortOf(s) & 0xffff, inter: s.agentInter ?? 2000 };
+    if (addr !== undefined) out.agent.addr = { ...addr };
+    if (s.agentSend !== undefined) out.agent.send = s.agentSend;
+  }
   if (s.observe !== undefined) out.observe = s.observe;
   if (s.initState !== undefined) out.initState = s.initState;
   return out;

@@ -12,6 +12,7 @@ import './bind.js';
 import './ssl.js';
 import './server-ssl.js';
 import './server.js';
+import './checks.js';
 import './errorfile.js';
 import './resolvers.js';
 

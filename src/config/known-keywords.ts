@@ -37,7 +37,7 @@ export const GLOBAL_NOOP = new Set([
   'noevports', 'nogetaddrinfo', 'nokqueue', 'noktls', 'nopoll', 'nosplice', 'numa-cpu-mapping',
   'ocsp-update.disable', 'ocsp-update.httpproxy', 'ocsp-update.maxdelay', 'ocsp-update.mindelay',
   'ocsp-update.mode', 'pp2-never-send-local', 'prealloc-fd', 'profiling.memory', 'profiling.tasks',
-  'quiet', 'set-dumpable', 'spread-checks', 'ssl-engine', 'ssl-load-extra-del-ext',
+  'quiet', 'set-dumpable', 'ssl-engine', 'ssl-load-extra-del-ext',
   'ssl-load-extra-files', 'ssl-mode-async', 'ssl-propquery', 'ssl-provider', 'ssl-provider-path',
   'strict-limits', 'thread-group', 'thread-groups', 'warn-blocked-traffic-after',
 ]);
@@ -136,12 +136,11 @@ export const PROXY_UNSUPPORTED = new Set([
   'be-unpublished', 'compression', 'cookie', 'crt', 'declare', 'dispatch',
   'dynamic-cookie-key', 'email-alert', 'error-log-format', 'errorloc', 'errorloc302',
   'errorloc303', 'external-check', 'filter', 'filter-sequence', 'force-be-switch', 'force-persist',
-  'guid', 'hash-balance-factor', 'hash-preserve-affinity', 'http-check',
-  'http-send-name-header', 'ignore-persist',
+  'guid', 'hash-balance-factor', 'hash-preserve-affinity', 'http-send-name-header', 'ignore-persist',
   'load-server-state-from-file', 'log-format-sd', 'log-steps', 'log-tag', 'max-keep-alive-queue',
   'max-session-srv-conns', 'monitor', 'monitor-uri', 'persist', 'quic-initial', 'rate-limit',
   'redirect', 'server-state-file-name', 'server-template', 'source', 'stats', 'stick',
-  'stick-table', 'tcp-check', 'tcp-request', 'tcp-response', 'transparent', 'unique-id-format',
+  'stick-table', 'tcp-request', 'tcp-response', 'transparent', 'unique-id-format',
   'unique-id-header', 'use-fcgi-app', 'usesrc',
 ]);
 
@@ -205,10 +204,10 @@ export const OPTION_UNSUPPORTED = new Set([
   'checkcache', 'dontlog-normal', 'external-check', 'forwarded',
   'h1-case-adjust-bogus-client', 'h1-case-adjust-bogus-server', 'http-drop-request-trailers',
   'http-drop-response-trailers', 'http-pretend-keepalive', 'http-restrict-req-hdr-names',
-  'http-use-proxy-header', 'httpchk', 'httpslog', 'idle-close-on-response', 'independent-streams',
-  'ldap-check', 'log-health-checks', 'log-separate-errors', 'mysql-check', 'nolinger',
+  'http-use-proxy-header', 'httpslog', 'idle-close-on-response', 'independent-streams',
+  'ldap-check', 'log-separate-errors', 'mysql-check', 'nolinger',
   'originalto', 'persist', 'pgsql-check', 'prefer-last-server', 'redis-check', 'smtpchk',
-  'socket-stats', 'spop-check', 'ssl-hello-chk', 'tcp-check', 'transparent', 'use-small-buffers',
+  'socket-stats', 'spop-check', 'ssl-hello-chk', 'transparent', 'use-small-buffers',
 ]);
 
 /** Options HAProxy removed, with its message. */
@@ -304,7 +303,7 @@ export const BIND_UNSUPPORTED: Record<string, number> = {
 export const SERVER_UNSUPPORTED: Record<string, number> = {
   'allow-0rtt': 0, cc: 1, 'client-sigalgs': 1, cookie: 1, 'crl-file': 1, curves: 1,
   'force-sslv3': 0, guid: 1, 'hash-key': 1, healthcheck: 1, 'idle-ping': 1, 'init-addr': 1,
-  'init-state': 1, ktls: 1, 'log-bufsize': 1, 'log-proto': 1, minconn: 1, namespace: 1,
+  ktls: 1, 'log-bufsize': 1, 'log-proto': 1, minconn: 1, namespace: 1,
   'no-renegotiate': 0, 'no-send-proxy': 0, 'no-send-proxy-v2': 0, 'no-send-proxy-v2-ssl': 0,
   'no-send-proxy-v2-ssl-cn': 0, 'no-sni-auto': 0, 'no-ssl-reuse': 0, 'no-tfo': 0,
   'no-tls-tickets': 0, 'non-stick': 0, npn: 1, 'pool-conn-name': 1, 'proxy-v2-options': 1,

@@ -22,6 +22,24 @@ interface Pending {
 }
 
 /**
+ * A name HAProxy resolves while it parses (check addresses: `addr`, `agent-addr`, `tcp-check
+ * connect addr`): looked up with the others, a failure is a parsing error of its file.
+ */
+export interface LateName extends Pending {
+  /** Reports the failure (the file is marked as having errors by the resolver). */
+  fail(): void;
+}
+
+const lateNames = new WeakMap<ParserState, Array<{ n: LateName; file: string }>>();
+
+/** Registers a name to resolve once every file was read. */
+export function resolveLater(state: ParserState, n: LateName): void {
+  let list = lateNames.get(state);
+  if (!list) lateNames.set(state, (list = []));
+  list.push({ n, file: state.file });
+}
+
+/**
  * Resolves every pending host name. Returns which kinds of failures happened: failures on
  * bind/log/nameserver lines are parsing errors for HAProxy (it resolves them while reading the
  * file, listed here by file), failures on servers happen when it initialises server addresses.
@@ -93,6 +111,18 @@ export async function resolveHostNames(
         },
       });
     }
+  }
+
+  for (const { n, file } of lateNames.get(state) ?? []) {
+    pending.push({
+      name: n.name,
+      family: n.family,
+      apply: (address, family) => n.apply(address, family),
+      fail() {
+        parseErrorFiles.add(file);
+        n.fail();
+      },
+    });
   }
 
   // Each distinct name is looked up once.

@@ -1,6 +1,6 @@
 // `server <name> <addr> [options]` and `default-server [options]` (server.c parse_server).
 // A server starts from the proxy's default-server settings as they are when the server line is
-// read. Health-check keywords are accepted and kept in rawArgs for the health-check feature.
+// read. Health-check keywords are in server-checks.ts; every keyword is also kept in rawArgs.
 
 import { parseAddress } from './address.js';
 import { SERVER_UNSUPPORTED, notSupportedYet } from './known-keywords.js';
@@ -14,6 +14,7 @@ import {
   type ServerOptionContext,
   type ServerOptionDef,
 } from './registry.js';
+import { agentPortOf, CHECK_OPTIONS, serverPrefix } from './server-checks.js';
 import { invalidChar, proxyTypeStr, type ServerDraft, type ServerSettings } from './state.js';
 import { atol, parseTimeValue } from './units.js';
 
@@ -22,119 +23,6 @@ const SRV_UWGHT_MAX = 256;
 function srvName(ctx: ServerOptionContext): string {
   return ctx.server?.name ?? '(null)';
 }
-
-function needArg(msg: (kw: string) => string): ServerOptionDef['parse'] {
-  return (ctx) => (ctx.args[ctx.cur + 1] === undefined ? msg(ctx.args[ctx.cur]) : undefined);
-}
-
-/** A check delay (inter, fastinter, downinter, agent-inter): validated and kept raw. */
-const DELAY_FIELD: Record<string, 'checkInter' | 'checkFastinter' | 'checkDowninter' | undefined> = {
-  inter: 'checkInter',
-  fastinter: 'checkFastinter',
-  downinter: 'checkDowninter',
-};
-
-function delayOption(name: string): ServerOptionDef {
-  return {
-    name,
-    args: 1,
-    defaultOk: true,
-    parse(ctx) {
-      const v = ctx.args[ctx.cur + 1];
-      if (v === undefined) return `'${name}' expects a delay as argument.`;
-      const r = parseTimeValue(v);
-      if (!r.ok) {
-        if (r.error === 'overflow') return `timer overflow in argument <${v}> to <${name}> of server ${srvName(ctx)}, maximum value is 2147483647 ms (~24.8 days).`;
-        if (r.error === 'underflow') return `timer underflow in argument <${v}> to <${name}> of server ${srvName(ctx)}, minimum non-null value is 1 ms.`;
-        return `unexpected character '${r.char}' in '${name}' argument of server ${srvName(ctx)}.`;
-      }
-      if (r.value <= 0) return `invalid value ${r.value} for argument '${name}' of server ${srvName(ctx)}.`;
-      const field = DELAY_FIELD[name];
-      if (field !== undefined) ctx.target[field] = r.value;
-      return undefined;
-    },
-  };
-}
-
-/** Keywords of health checks and agents, implemented by the health-check feature. */
-const CHECK_OPTIONS: ServerOptionDef[] = [
-  ...['inter', 'fastinter', 'downinter', 'agent-inter'].map(delayOption),
-  ...['rise', 'fall'].map(
-    (name): ServerOptionDef => ({
-      name,
-      args: 1,
-      defaultOk: true,
-      parse(ctx) {
-        const v = ctx.args[ctx.cur + 1];
-        if (v === undefined) return `'${name}' expects an integer argument.`;
-        if (atol(v) <= 0) return `'${name}' has to be > 0.`;
-        if (name === 'rise') ctx.target.checkRise = atol(v);
-        else ctx.target.checkFall = atol(v);
-        return undefined;
-      },
-    }),
-  ),
-  {
-    name: 'slowstart',
-    args: 1,
-    defaultOk: true,
-    parse(ctx) {
-      const v = ctx.args[ctx.cur + 1];
-      if (v === undefined) return "'slowstart' expects <value> as argument.";
-      const r = parseTimeValue(v);
-      if (!r.ok) return r.error === 'char' ? `unexpected character '${r.char}' in 'slowstart' argument of server ${srvName(ctx)}.` : `invalid 'slowstart' value '${v}'.`;
-      return undefined;
-    },
-  },
-  ...[
-    ['port', 'a port number'],
-    ['agent-port', 'a port number'],
-    ['addr', 'an address'],
-    ['agent-addr', 'an address'],
-    ['agent-send', 'a string'],
-    ['check-sni', 'a hostname'],
-    ['check-alpn', 'a protocol list'],
-    ['check-proto', 'a protocol name'],
-    ['check-pool-conn-name', 'a name'],
-    ['observe', 'a mode'],
-    ['on-error', 'an action'],
-    ['on-marked-down', 'an action'],
-    ['on-marked-up', 'an action'],
-    ['error-limit', 'an integer'],
-    ['pool-low-conn', 'a value'],
-  ].map(
-    ([name, what]): ServerOptionDef => {
-      const need = needArg((kw) => `'${kw}' expects ${what} as argument.`);
-      if (name !== 'port') return { name, args: 1, defaultOk: true, parse: need };
-      return {
-        name,
-        args: 1,
-        defaultOk: true,
-        parse(ctx) {
-          const err = need(ctx);
-          if (err !== undefined) return err;
-          const n = atol(ctx.args[ctx.cur + 1]!);
-          if (n < 1 || n > 65535) return `'port' expects ${what} as argument.`;
-          ctx.target.checkPort = n;
-          return undefined;
-        },
-      };
-    },
-  ),
-  ...[
-    'agent-check',
-    'no-agent-check',
-    'check-send-proxy',
-    'no-check-send-proxy',
-    'check-ssl',
-    'no-check-ssl',
-    'check-via-socks4',
-    'check-reuse-pool',
-    'no-check-reuse-pool',
-    'check-sni-auto',
-    'no-check-sni-auto',
-  ].map((name): ServerOptionDef => ({ name, args: 0, defaultOk: true, parse: () => undefined })),
-];
 
 function flag(name: string, apply: (t: ServerSettings) => void, defaultOk = true): ServerOptionDef {
   return {
@@ -334,6 +222,10 @@ function parseServer(ctx: ProxyContext, isDefault: boolean): void {
     const hint = isDefault ? ' Hint: no address was expected for this server.' : '';
     const best = suggest(word, [...registeredNames('server'), ...Object.keys(SERVER_UNSUPPORTED)]);
     report(`${prefix}unknown keyword '${word}'${best ? `; did you mean '${best}' maybe ?${hint}` : `.${hint}`}`);
+    return;
+  }
+  if (server?.agentCheck && agentPortOf(server) === 0) {
+    report(`${serverPrefix({ proxy, server })}server ${server.name} does not have agent port. Agent check has been disabled.`);
     return;
   }
   if (server) proxy.servers.push(server);

@@ -20,8 +20,10 @@ import type {
   ServerSsl,
   UseBackendRule,
   AclDef,
+  CheckAddr,
   ServerCheckSettings,
 } from './model.js';
+import type { CheckDraft } from './checks.js';
 import { RetryOn } from './model.js';
 import type { GlobalSsl } from './ssl-global.js';
 import type { InetAddress } from './address.js';
@@ -52,6 +54,15 @@ export interface ServerSettings extends ServerCheckSettings {
   ssl?: ServerSsl;
   /** Keywords kept as written for later features (checks ...), in order. */
   rawArgs: string[];
+  /** `agent-check` / `no-agent-check`; the model's `agent` is built from the fields below. */
+  agentCheck?: boolean;
+  /** `agent-port` as written (atol), `agent-addr`, `agent-inter`, `agent-send`. */
+  agentPort?: number;
+  agentAddr?: CheckAddr;
+  agentInter?: number;
+  agentSend?: string;
+  /** `check-proto none`: the pass-through mux, valid for non-HTTP checks only. */
+  checkProtoNone?: boolean;
 }
 
 export interface ServerDraft extends ServerSettings {
@@ -126,6 +137,8 @@ export interface ProxyDraft {
   implicitRef?: boolean;
   /** Defaults with http-request rules serve either frontends or backends, never both. */
   rulesUsedBy?: ProxyDraft['kind'];
+  /** The check settings as HAProxy keeps them while parsing (checks.ts). */
+  checks: CheckDraft;
 }
 
 /** tune.h2 as read: the common values, and per side -1 where the side's own keyword is absent. */
@@ -277,6 +290,7 @@ export function presetDefaults(loc: SourceLoc, name = ''): ProxyDraft {
     fullconn: 0,
     errorfiles: new Map(),
     errorSources: [],
+    checks: { enabled: false, proto: 'none', unusedTcp: false, unusedHttp: false, disableOn404: false, sendState: false, connectSsl: false },
   };
 }
 
@@ -318,6 +332,13 @@ export function inheritFrom(def: ProxyDraft, name: string, kind: ProxyDraft['kin
       if (def.logFormatOrigin) p.logFormatOrigin = def.logFormatOrigin;
       if (def.logFormatLoc) p.logFormatLoc = def.logFormatLoc;
     }
+  }
+  // HAProxy copies the check options to every proxy, the ruleset and its kind to backends only;
+  // rules written later in the proxy go to its own ruleset (checks.ts).
+  p.checks = { ...def.checks, unusedTcp: false, unusedHttp: false };
+  if (!be) {
+    delete p.checks.list;
+    p.checks.proto = 'none';
   }
   if (be) {
     p.balance = { ...def.balance };

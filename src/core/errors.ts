@@ -13,6 +13,8 @@ export const enum Cause {
   Internal = 73, // 'I'
   Down = 68, // 'D'
   Killed = 75, // 'K'
+  /** Killed because a non-backup server came UP (`on-marked-up shutdown-backup-sessions`). */
+  Up = 85, // 'U'
   ClientTimeout = 99, // 'c'
   ServerTimeout = 115, // 's'
 }

@@ -83,9 +83,12 @@ export function serverUpMessage(c: ServerStateChange): string {
   return serverLine(c, 'UP', false);
 }
 
-/** "Server be/s1 is stopping, ..." (NOLB, conditional check pass). Level: notice. */
+/**
+ * "Server be/s1 is stopping. 0 active and 0 backup servers online. 0 sessions requeued, 0 total
+ * in queue." (NOLB, a conditional check pass; worded as an UP change). Level: notice.
+ */
 export function serverStoppingMessage(c: ServerStateChange): string {
-  return serverLine(c, 'stopping', true);
+  return serverLine(c, 'stopping', false);
 }
 
 /**

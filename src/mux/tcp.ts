@@ -6,7 +6,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { serverConnectOptions, type TlsInfo } from '../net/tls.js';
 import { TcpRuleCtx } from '../stream/tcp-ctx.js';
-import { AssignResult, type Backend, type Pending, type PendingQueue, type Server } from '../backend/index.js';
+import { AssignResult, Observed, type Backend, type Pending, type PendingQueue, type Server } from '../backend/index.js';
 import { Cause, Phase, termState } from '../core/errors.js';
 import { newTimer, wheel, type Timer } from '../core/timer.js';
 import { connLogRecord, setServer, setTls } from '../stream/log-record.js';
@@ -119,7 +119,7 @@ export class TcpSession implements FrontConn, Pending {
 
   dequeued(srv: Server): void {
     if (this.st !== St.Queued) {
-      srv.release();
+      srv.release(this);
       return;
     }
     this.srv = srv;
@@ -150,6 +150,7 @@ export class TcpSession implements FrontConn, Pending {
       if (this.server !== sock || this.st !== St.Connecting) return;
       this.st = St.Established;
       this.tc = Date.now() - this.tConnStart;
+      srv.observe(Observed.L4Ok);
       for (const b of this.early) sock.write(b);
       this.early = [];
       if (this.clientEnded) sock.end();
@@ -265,7 +266,7 @@ export class TcpSession implements FrontConn, Pending {
       this.redispatched = true;
       this.prevSrv = srv;
       this.srv = null;
-      srv.release();
+      srv.release(this);
       this.assign();
       return;
     }
@@ -293,7 +294,7 @@ export class TcpSession implements FrontConn, Pending {
       if (cause === Cause.ClientAbort) srv.counters.cliAbrt++;
       this.lastSrv = srv;
       this.srv = null;
-      srv.release();
+      srv.release(this);
     }
     if (be) {
       be.beconn--;
@@ -331,7 +332,8 @@ export class TcpSession implements FrontConn, Pending {
     // TCP sessions have no exchange boundary: they run until either side closes.
   }
 
-  kill(): void {
-    this.finish(Cause.Killed, this.phaseNow());
+  /** Ends the session: a hard stop ('K'), or a server state change (on-marked-down 'D', on-marked-up 'U'). */
+  kill(cause: Cause = Cause.Killed): void {
+    this.finish(cause, this.phaseNow());
   }
 }

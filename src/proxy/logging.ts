@@ -73,10 +73,11 @@ export function createEventLog(g: GlobalConfig): EventLog {
   return {
     event(level: number, msg: string, stderrMsg = msg): void {
       if (logger.enabled) logger.event(level, msg);
-      // As HAProxy in the foreground, state changes also reach stderr: emergencies as ALERTs
-      // ("no server available"), the rest as WARNINGs and NOTICEs.
+      // As HAProxy in the foreground, state changes and check results also reach stderr:
+      // emergencies as ALERTs ("no server available"), the rest as WARNINGs (ha_warning), even
+      // those logged at notice level (a server UP, a health check result).
       if (level <= 5) {
-        const label = level === 0 ? '[ALERT]' : level <= 4 ? '[WARNING]' : '[NOTICE]';
+        const label = level === 0 ? '[ALERT]' : '[WARNING]';
         process.stderr.write(`${label.padEnd(10)} (${process.pid}) : ${stderrMsg}\n`);
       }
     },

@@ -4,14 +4,16 @@
 import { readFileSync } from 'node:fs';
 import { frontendsOf, type Config, type ProxyConfig } from '../config/model.js';
 import { Backend } from '../backend/index.js';
-import { HealthCheck } from '../check/health.js';
+import { HealthCheck, type CheckEnv } from '../check/health.js';
+import { CheckPlan } from '../check/run.js';
+import { CheckRuleCtx } from '../check/context.js';
 import { httpConnHandler, tcpConnHandler } from '../mux/front.js';
 import { ProcessContext } from './context.js';
 import { Frontend, type TrafficLogger } from './frontend.js';
 import { createTrafficLogger, type EventLog } from './logging.js';
 import { ProxyConditions } from './conditions.js';
 import { buildUserlists, ProxyHttpRules } from './http-rules.js';
-import { compileRuleString } from '../http/actions/lf.js';
+import { compileRuleString, type RuleString } from '../http/actions/lf.js';
 import { FileCache } from '../acl/index.js';
 
 export class Runtime {
@@ -41,6 +43,7 @@ export class Runtime {
     for (const p of config.proxies) {
       if (p.kind !== 'frontend' && !p.disabled) {
         const be = new Backend(p);
+        this.createChecks(be, g.tune.bufsize, g.spreadChecks, files);
         be.stateLog = (level, msg, stderrMsg) => events.event(level, msg, stderrMsg);
         be.rules = rules.get(p) ?? null;
         const c = conds.get(p)!;
@@ -109,18 +112,32 @@ export class Runtime {
       for (const fe of this.frontends) fe.kill();
       throw err;
     }
-    for (const be of this.backends.values()) {
-      for (const s of be.servers) {
-        if (!s.config.check) continue;
-        const hc = new HealthCheck(s, be);
-        this.checks.push(hc);
-        hc.start();
-      }
-    }
+    // The first checks are staggered over the smallest interval, as HAProxy's start_checks.
+    const n = this.checks.length;
+    const min = Math.min(...this.checks.map((c) => c.interval()));
+    this.checks.forEach((c, i) => c.start(Math.floor((min * i) / n)));
   }
 
-  /** The health checks running (`server ... check`). */
+  /** The health checks (`server ... check`), created with the backends, started with the listeners. */
   private readonly checks: HealthCheck[] = [];
+
+  /** One check per server with `check`; the backend's ruleset is compiled once for all of them. */
+  private createChecks(be: Backend, bufsize: number, spread: number, files: FileCache): void {
+    const servers = be.servers.filter((s) => s.config.check);
+    if (servers.length === 0) return;
+    const p = be.config;
+    const ctx = new CheckRuleCtx(this.ctx, be);
+    const compile = (text: string): RuleString => compileRuleString(text, { dir: 'req', http: false, file: p.loc.file, line: p.loc.line, files, refs: [] });
+    const plan = new CheckPlan(p.checks, compile, (rs) => rs.render(ctx));
+    const env: CheckEnv = {
+      plan,
+      bufsize,
+      spread,
+      logResults: p.options.logHealthChecks,
+      log: (level, msg) => this.events.event(level, msg),
+    };
+    for (const s of servers) this.checks.push(new HealthCheck(s, be, env));
+  }
 
   private stopChecks(): void {
     for (const c of this.checks) c.stop();

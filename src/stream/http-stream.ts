@@ -7,7 +7,7 @@ import { BodyKind, headerGet, type HtxHeaders, type HtxRequest, type HtxResponse
 import { H1ErrorKind, type H1Hop } from '../proto/h1/index.js';
 import { Cause, Phase } from '../core/errors.js';
 import { wheel, type Timer } from '../core/timer.js';
-import { AssignResult, type Backend, type BalanceInput, type Pending, type PendingQueue, type Server } from '../backend/index.js';
+import { AssignResult, Observed, observedStatus, type Backend, type BalanceInput, type Pending, type PendingQueue, type Server } from '../backend/index.js';
 import { H1BackConn, type H1BackOwner } from '../mux/h1-back.js';
 import type { ClientSide, ServerSide } from './sides.js';
 import { H2Pool, type H2BackStream } from '../mux/h2-back.js';
@@ -184,7 +184,7 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
   dequeued(srv: Server): void {
     if (this.st !== St.Queued) {
       // Should not happen; give the slot back rather than leak it.
-      srv.release();
+      srv.release(this);
       return;
     }
     this.srv = srv;
@@ -245,6 +245,7 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
       }
       this.tConnected = Date.now();
       this.tc = this.tConnected - this.tConnStart;
+      this.srv!.observe(Observed.L4Ok);
       this.sendRequest();
     });
     return false;
@@ -383,6 +384,7 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
       this.front.sendInterim(res);
       return;
     }
+    this.srv!.observe(observedStatus(res.status));
     if (this.be!.config.retryOn & RETRY_L7_MASK && this.l7Retry(retryStatusFlag(res.status))) return;
     if (res.status === 101 && isWebsocketUpgrade(this.req) && headerGet(res.headers, 'sec-websocket-accept') === undefined) {
       // A WebSocket switch without the server's accept key is an invalid response.
@@ -473,6 +475,7 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
       this.onServerClose(undefined);
       return;
     }
+    this.srv!.observe(Observed.HttpInvalid);
     if (this.l7Retry(RetryOn.JunkResponse)) return;
     const srv = this.srv!;
     srv.counters.eresp++;
@@ -503,6 +506,8 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
           return;
         }
         // Nothing came back, or an incomplete head: empty-response, as HAProxy counts it.
+        // `observe` leaves out reused connections (closed while idle, not a server failure).
+        if (conn.uses <= 1) this.srv!.observe(err !== undefined ? Observed.HttpReadError : Observed.HttpBrokenPipe);
         if (this.l7Retry(RetryOn.EmptyResponse)) return;
         if (conn.uses > 1 && !conn.responseStarted && !this.freshRetryDone) {
           // A reused connection the server had already closed. Safe requests kept whole are
@@ -592,18 +597,34 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
       return;
     }
     if (this.srv) this.srv.counters.cliAbrt++;
-    const phase =
-      this.st === St.Queued ? Phase.Queue
-      : this.st === St.Connecting ? Phase.Connect
-      : this.st === St.WaitResponse ? Phase.Headers
-      : this.st === St.Init ? Phase.Request
-      : this.st === St.Hold ? Phase.Request
-      : this.st === St.WaitResBody ? Phase.Headers
-      : Phase.Data;
-    this.abort(Cause.ClientAbort, phase, true);
+    this.abort(Cause.ClientAbort, this.phaseNow(), true);
   }
 
-  onClientTimeout(): void {
+  /** The phase a stream ended from outside is logged in, by where it stands. */
+  private phaseNow(): Phase {
+    switch (this.st) {
+      case St.Queued:
+        return Phase.Queue;
+      case St.Connecting:
+        return Phase.Connect;
+      case St.WaitResponse:
+      case St.WaitResBody:
+        return Phase.Headers;
+      case St.Init:
+      case St.Hold:
+        return Phase.Request;
+      default:
+        return Phase.Data;
+    }
+  }
+
+  /** Pending: the server's state change ends this stream (on-marked-down / on-marked-up). */
+  kill(cause: Cause.Down | Cause.Up): void {
+    if (this.st === St.Done) return;
+    this.abort(cause, this.phaseNow(), false);
+  }
+
+    onClientTimeout(): void {
     this.abort(Cause.ClientTimeout, this.reqEnded ? Phase.Data : Phase.Request, true);
   }
 
@@ -640,6 +661,7 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
         return;
       case 'server':
         if (this.st === St.WaitResponse) {
+          this.srv!.observe(Observed.HttpReadTimeout);
           if (this.l7Retry(RetryOn.ResponseTimeout)) return;
           this.srv!.counters.eresp++;
           this.answerError(504, Cause.ServerTimeout, Phase.Headers);
@@ -710,7 +732,7 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
     this.redispatched = true;
     this.prevSrv = srv;
     this.srv = null;
-    srv.release();
+    srv.release(this);
     this.st = St.Init;
     this.assign();
   }
@@ -814,7 +836,7 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
       const srv = this.srv;
       srv.counters.bin += this.bytesIn;
       this.srv = null;
-      srv.release();
+      srv.release(this);
       this.lastSrv = srv;
     }
     if (be !== null) {

@@ -1,7 +1,7 @@
 // HAProxy's retry schedule for connection failures: `retries N` attempts in all, and
 // `option redispatch [interval]` deciding which of them go to another server.
 
-import type { Backend, Server } from '../backend/index.js';
+import { Observed, type Backend, type Server } from '../backend/index.js';
 import { isHashingLb } from '../lb/index.js';
 import { RetryOn } from '../config/model.js';
 
@@ -44,6 +44,7 @@ export function redispatchNow(d: RetryDecision, be: Backend, direct: boolean): b
  * `retry-on` without conn-failure makes a failed connection final.
  */
 export function afterConnectFailure(srv: Server, be: Backend, left: number, direct = false): RetryDecision {
+  srv.observe(Observed.L4Err);
   const d = be.config.retryOn & RetryOn.ConnFailure ? afterRetryableFailure(srv, be, left, direct) : RetryDecision.GiveUp;
   if (d === RetryDecision.GiveUp) {
     srv.counters.econ++;

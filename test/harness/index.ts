@@ -64,3 +64,4 @@ export {
   type ToolResult,
 } from './h2.js';
 export { startTlsOrigin, type TlsOrigin, type TlsOriginOptions, type TlsOriginAlpn, type TlsSeen } from './tls-origin.js';
+export { checkDiagnostics, diagnosticText } from './diags.js';

@@ -214,7 +214,7 @@ test('option errors', async () => {
   const pfx = `[ALERT]    (1) : config : parsing [${FILE}:8]: `;
   const cases: Array<[string, string]> = [
     ['option', `${pfx}'option' expects an option name.`],
-    ['option httpchk', alertAt(8, "'option httpchk' is not supported yet by sluice.")],
+    ['option ssl-hello-chk', alertAt(8, "'option ssl-hello-chk' is not supported yet by sluice.")],
     ['option forceclose', `${pfx}option 'forceclose' is not supported any more since HAProxy 2.0, please just remove it, or use 'option httpclose' if absolutely needed.`],
     ['option http-tunnel', `${pfx}option 'http-tunnel' is not supported any more since HAProxy 2.1, please just remove it, it shouldn't be needed.`],
     ['option htplog', alertAt(8, "unknown option 'htplog'; did you mean 'httplog' maybe ?")],

@@ -43,7 +43,8 @@ test('backup servers, running on backup, UP and stopping, CLI causes, tracking',
   );
   assert.equal(
     serverStoppingMessage({ ...base, backup: false, activeServers: 2, backupServers: 0, cause: 'changed from CLI' }),
-    'Server app/b1 is stopping, changed from CLI. 2 active and 0 backup servers left. 2 sessions active, 1 requeued, 3 remaining in queue.',
+    // Worded as a server still online (srv_append_status: the next state is not STOPPED).
+    'Server app/b1 is stopping, changed from CLI. 2 active and 0 backup servers online. 1 sessions requeued, 3 total in queue.',
   );
   assert.equal(
     serverDownMessage({ ...base, backup: false, tracking: 'other/s9', xferred: -1 }),

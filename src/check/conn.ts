@@ -183,7 +183,16 @@ export class CheckConn {
       return;
     }
     // A reset: SO_LINGER {1, 0} on the TCP socket, then close.
-    if (!this.tcp.destroyed) this.tcp.resetAndDestroy();
-    if (s !== this.tcp) s.destroy();
+    if (s === this.tcp) {
+      if (!s.destroyed) s.resetAndDestroy();
+      return;
+    }
+    // Under TLS the TCP handle must not be reset from within the TLS layer's own callbacks
+    // (node crashes): out of the current call stack first.
+    const tcp = this.tcp;
+    setImmediate(() => {
+      if (!tcp.destroyed) tcp.resetAndDestroy();
+      s.destroy();
+    });
   }
 }

@@ -4,7 +4,6 @@
 import { writeFileSync, unlinkSync } from 'node:fs';
 import { loadConfig, formatDiagnostic, type Diagnostic } from '../config/index.js';
 import { Runtime } from '../proxy/runtime.js';
-import { createEventLog } from '../proxy/logging.js';
 import { VERSION } from './version.js';
 import { parseArgs, USAGE } from './args.js';
 
@@ -38,7 +37,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write('Configuration file is valid\n');
     return 0;
   }
-  const rt = new Runtime(config, createEventLog(config.global));
+  const rt = new Runtime(config);
   if (rt.frontends.length === 0) {
     alert('[sluice.main()] No enabled listener found (check for \'bind\' directives) ! Exiting.');
     return 1;

@@ -249,6 +249,8 @@ export class H1BackConn implements H1ParserEvents, ServerSide {
     if (this.closed) return;
     this.closed = true;
     if (graceful) this.socket.destroySoon();
+    // Node can reset a plain TCP socket only: a TLS socket owns its TCP handle (reset throws).
+    else if (this.socket instanceof tls.TLSSocket) this.socket.destroy();
     else this.socket.resetAndDestroy();
   }
 

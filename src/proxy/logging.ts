@@ -2,7 +2,7 @@
 // global` already expanded by the configuration), the compiled `log-format`, and the process-wide
 // event log for state changes.
 
-import type { GlobalConfig, ProxyConfig } from '../config/model.js';
+import type { GlobalConfig, LogTarget, ProxyConfig } from '../config/model.js';
 import { registerLogFormatChecker } from '../config/index.js';
 import { compileLogFormat, formatConnectLog, formatLogLine, Logger, LogFormatError, registerSampleCompiler, type LogFormat, type LogRecord } from '../log/index.js';
 import { AclError, createLogSampleCompiler, type SampleCtx } from '../acl/index.js';
@@ -67,9 +67,12 @@ export function createTrafficLogger(p: ProxyConfig, g: GlobalConfig): TrafficLog
   return new ProxyLogger(logger, fmt);
 }
 
-/** The process-wide event log, on the global `log` targets (stderr when there are none). */
-export function createEventLog(g: GlobalConfig): EventLog {
-  const logger = new Logger(g.logs, { tag: g.logTag });
+/**
+ * An event log on `targets` (the global ones, or a backend's: HAProxy logs a server's state
+ * changes and check results on its proxy's targets); stderr gets them too, as HAProxy prints them.
+ */
+export function createEventLog(targets: readonly LogTarget[], tag: string): EventLog {
+  const logger = new Logger(targets, { tag });
   return {
     event(level: number, msg: string, stderrMsg = msg): void {
       if (logger.enabled) logger.event(level, msg);

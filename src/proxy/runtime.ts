@@ -10,7 +10,7 @@ import { CheckRuleCtx } from '../check/context.js';
 import { httpConnHandler, tcpConnHandler } from '../mux/front.js';
 import { ProcessContext } from './context.js';
 import { Frontend, type TrafficLogger } from './frontend.js';
-import { createTrafficLogger, type EventLog } from './logging.js';
+import { createEventLog, createTrafficLogger, type EventLog } from './logging.js';
 import { ProxyConditions } from './conditions.js';
 import { buildUserlists, ProxyHttpRules } from './http-rules.js';
 import { compileRuleString, type RuleString } from '../http/actions/lf.js';
@@ -26,10 +26,7 @@ export class Runtime {
   private stopResolve: (() => void) | null = null;
   readonly stopped: Promise<void>;
 
-  constructor(
-    readonly config: Config,
-    readonly events: EventLog,
-  ) {
+  constructor(readonly config: Config) {
     const g = config.global;
     this.ctx = new ProcessContext(g.maxconn || defaultMaxconn(), g.tune.bufsize, g.tune.maxrewrite, g.tune.maxhdr, g.tune.h2);
     this.ctx.reusePort = !g.noReusePort;
@@ -43,8 +40,9 @@ export class Runtime {
     for (const p of config.proxies) {
       if (p.kind !== 'frontend' && !p.disabled) {
         const be = new Backend(p);
-        this.createChecks(be, g.tune.bufsize, g.spreadChecks, files);
-        be.stateLog = (level, msg, stderrMsg) => events.event(level, msg, stderrMsg);
+        const beLog = createEventLog(p.logs, g.logTag);
+        this.createChecks(be, g.tune.bufsize, g.spreadChecks, files, beLog);
+        be.stateLog = (level, msg, stderrMsg) => beLog.event(level, msg, stderrMsg);
         be.rules = rules.get(p) ?? null;
         const c = conds.get(p)!;
         for (const srv of be.servers) {
@@ -122,7 +120,7 @@ export class Runtime {
   private readonly checks: HealthCheck[] = [];
 
   /** One check per server with `check`; the backend's ruleset is compiled once for all of them. */
-  private createChecks(be: Backend, bufsize: number, spread: number, files: FileCache): void {
+  private createChecks(be: Backend, bufsize: number, spread: number, files: FileCache, log: EventLog): void {
     const servers = be.servers.filter((s) => s.config.check);
     if (servers.length === 0) return;
     const p = be.config;
@@ -134,7 +132,7 @@ export class Runtime {
       bufsize,
       spread,
       logResults: p.options.logHealthChecks,
-      log: (level, msg) => this.events.event(level, msg),
+      log: (level, msg) => log.event(level, msg),
     };
     for (const s of servers) this.checks.push(new HealthCheck(s, be, env));
   }

@@ -7,7 +7,18 @@ import { createLbAlgorithm, hdrHashKey, uriHashKey, urlParamValue } from '../lb/
 import type { LbAlgorithm } from '../lb/types.js';
 import type { Condition } from '../acl/index.js';
 import type { RuleString } from '../http/actions/lf.js';
-import { LogLevel, noServerAvailableMessage, serverDownMessage, serverStoppingMessage, serverUpMessage, type CheckReport } from '../log/index.js';
+import {
+  LogLevel,
+  noServerAvailableMessage,
+  serverDownMessage,
+  serverDrainMessage,
+  serverLeavingMessage,
+  serverMaintMessage,
+  serverStoppingMessage,
+  serverUpMessage,
+  type CheckReport,
+  type ServerStateChange,
+} from '../log/index.js';
 import { PendingQueue, type Pending } from './queue.js';
 import { Cause } from '../core/errors.js';
 import { newCounters, Server, SrvState, type ServerCounters } from './server.js';
@@ -86,8 +97,69 @@ export class Backend {
   setServerState(s: Server, state: SrvState, cause?: CheckReport | string): void {
     if (s.state === state) return;
     const prev = s.state;
+    const was = this.transition(s, () => (s.state = state));
+    if (this.stateLog === null) return;
+    // Maintenance is logged by whoever sets it; a change between NOLB and DOWN is logged too.
+    const maint = prev === SrvState.Maint || state === SrvState.Maint;
+    if (maint ? was === s.usable : false) return;
+    const change = this.change(s, cause);
+    if (s.usable) this.stateLog(LogLevel.Notice, serverUpMessage(change));
+    else if (state === SrvState.Nolb) this.stateLog(LogLevel.Notice, serverStoppingMessage(change));
+    else this.stateLog(prev === SrvState.Nolb ? LogLevel.Notice : LogLevel.Alert, serverDownMessage(change));
+    this.noServerAlert(s, was);
+  }
+
+  /**
+   * Administrative state (an agent's `maint`, `drain`, `ready`): maintenance takes the server
+   * out and pauses its checks; leaving it, the server is UP unless its checks or agent say
+   * otherwise; drain keeps it up without new load-balanced traffic. Logged as HAProxy does.
+   */
+  setServerAdmin(s: Server, admin: 'maint' | 'drain' | 'ready'): void {
+    const inMaint = s.state === SrvState.Maint;
+    if (admin === 'maint') {
+      if (inMaint) return;
+      const prev = s.state;
+      const was = this.transition(s, () => (s.state = SrvState.Maint));
+      s.check?.pause();
+      this.stateLog?.(prev === SrvState.Nolb ? LogLevel.Notice : LogLevel.Alert, serverMaintMessage(this.change(s, undefined)));
+      this.noServerAlert(s, was);
+      return;
+    }
+    if (inMaint) {
+      // Leaving maintenance: the checks start again from `rise` (UP, checked at once).
+      s.check?.resume();
+      const up = s.agent?.healthy ?? true;
+      this.transition(s, () => {
+        s.state = up ? SrvState.Up : SrvState.Down;
+        s.drain = admin === 'drain';
+      });
+      this.stateLog?.(LogLevel.Notice, serverLeavingMessage(this.change(s, undefined), up, 'maintenance', s.drain));
+      return;
+    }
+    if (admin === 'drain' && !s.drain) {
+      const was = this.transition(s, () => (s.drain = true));
+      this.stateLog?.(LogLevel.Notice, serverDrainMessage(this.change(s, undefined)));
+      this.noServerAlert(s, was);
+    } else if (admin === 'ready' && s.drain) {
+      this.transition(s, () => (s.drain = false));
+      this.stateLog?.(LogLevel.Notice, serverLeavingMessage(this.change(s, undefined), s.state !== SrvState.Down, 'drain'));
+    }
+  }
+
+  /** A new effective weight (an agent's `N%`): the algorithms take it at once. */
+  setServerWeight(s: Server, eweight: number): void {
+    if (s.eweight === eweight) return;
+    s.eweight = eweight;
+    if (s.usable) this.lbOf(s).weightChanged(s);
+  }
+
+  /**
+   * Runs `mutate` on the server and keeps the rest current: the algorithms, the queues, and the
+   * streams `on-marked-down` / `on-marked-up` end. Returns whether the server was usable before.
+   */
+  private transition(s: Server, mutate: () => void): boolean {
     const was = s.usable;
-    s.state = state;
+    mutate();
     s.lastChange = Date.now();
     if (was && !s.usable) this.lbOf(s).remove(s);
     else if (!was && s.usable) {
@@ -100,12 +172,12 @@ export class Backend {
       this.serveQueue(s);
     }
     // `on-marked-down shutdown-sessions`: the server's streams end with it ('D').
-    if (state === SrvState.Down && s.config.onMarkedDownShutdown) s.shutdownStreams(Cause.Down);
-    if (this.stateLog === null) return;
-    // Maintenance is logged by whoever sets it; a change between NOLB and DOWN is logged too.
-    const maint = prev === SrvState.Maint || state === SrvState.Maint;
-    if (maint ? was === s.usable : false) return;
-    const change = {
+    if (s.state === SrvState.Down && s.config.onMarkedDownShutdown) s.shutdownStreams(Cause.Down);
+    return was;
+  }
+
+  private change(s: Server, cause: CheckReport | string | undefined): ServerStateChange {
+    return {
       backend: this.name,
       server: s.name,
       backup: s.backup,
@@ -116,13 +188,13 @@ export class Backend {
       xferred: 0,
       queued: s.queue.length,
     };
-    if (s.usable) this.stateLog(LogLevel.Notice, serverUpMessage(change));
-    else if (state === SrvState.Nolb) this.stateLog(LogLevel.Notice, serverStoppingMessage(change));
-    else this.stateLog(prev === SrvState.Nolb ? LogLevel.Notice : LogLevel.Alert, serverDownMessage(change));
-    if (was && !s.usable && this.activeCount + this.backupCount === 0) {
-      const kind = this.config.kind === 'listen' ? 'proxy' : 'backend';
-      this.stateLog(LogLevel.Emerg, noServerAvailableMessage(kind, this.name), noServerAvailableMessage(kind, this.name, true));
-    }
+  }
+
+  /** "backend be has no server available!" when `s` was the last usable one. */
+  private noServerAlert(s: Server, was: boolean): void {
+    if (this.stateLog === null || !was || s.usable || this.activeCount + this.backupCount !== 0) return;
+    const kind = this.config.kind === 'listen' ? 'proxy' : 'backend';
+    this.stateLog(LogLevel.Emerg, noServerAvailableMessage(kind, this.name), noServerAvailableMessage(kind, this.name, true));
   }
 
   /** Where server state changes are logged (set by the runtime); null: not logged. */

@@ -30,6 +30,10 @@ export interface ServerCheckView {
   readonly healthValue: number;
   /** `observe` counted `error-limit` consecutive errors: `on-error` acts (`info` says why). */
   observedErrors(info: string): void;
+  /** Maintenance: checks stop counting (health 0). */
+  pause(): void;
+  /** Out of maintenance: checks start again from `rise`, at once. */
+  resume(): void;
 }
 
 /**
@@ -179,18 +183,25 @@ export class Server implements LbServer {
     return this.config.backup;
   }
 
-  /** Usable for traffic: up and not in maintenance. */
+  /** Usable for traffic: up, not in maintenance, not draining. */
   get usable(): boolean {
-    return this.state === SrvState.Up;
+    return this.state === SrvState.Up && !this.drain;
   }
 
-  /** Effective maxconn now (0 = unlimited). */
+  /** Administrative DRAIN (an agent's `drain`): up, but no new load-balanced traffic. */
+  drain = false;
+  /** maxconn set at run time (an agent's `maxconn:N`); null: the configured one. */
+  maxconnSet: number | null = null;
+  /** The server's agent check, when it has one (`agent-check`). */
+  agent: { readonly healthy: boolean } | null = null;
+
+  /** Effective maxconn now (0 = unlimited): the configured one, or what an agent said (`maxconn:N`). */
   get maxconn(): number {
-    return this.config.maxconn;
+    return this.maxconnSet ?? this.config.maxconn;
   }
 
   isFull(): boolean {
-    const m = this.config.maxconn;
+    const m = this.maxconn;
     return (m > 0 && this.served >= m) || this.queue.length > 0;
   }
 

@@ -71,6 +71,20 @@ export class HealthCheck implements ServerCheckView {
     return this.health;
   }
 
+  /** Maintenance: the counter drops to 0 (HAProxy pauses the check). */
+  pause(): void {
+    this.health = 0;
+  }
+
+  /** Out of maintenance: "start OK but check immediately" (health = rise, next check now). */
+  resume(): void {
+    this.health = this.server.config.checkRise;
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.schedule(0);
+    }
+  }
+
   /** Schedules the first check `delayMs` from now (the runtime staggers them). */
   start(delayMs: number): void {
     this.schedule(delayMs);
@@ -153,8 +167,8 @@ export class HealthCheck implements ServerCheckView {
     if (this.health === full) this.forceFast = false;
     this.logResult(o, res, before);
     if (res === CheckResult.Failed) {
-      if (this.health === 0 && srv.state !== SrvState.Down) this.backend.setServerState(srv, SrvState.Down, cause);
-    } else if (this.health >= c.checkRise) {
+      if (this.health === 0 && srv.state !== SrvState.Down && srv.state !== SrvState.Maint) this.backend.setServerState(srv, SrvState.Down, cause);
+    } else if (this.health >= c.checkRise && (srv.agent?.healthy ?? true) && srv.state !== SrvState.Maint) {
       const target = res === CheckResult.CondPassed ? SrvState.Nolb : SrvState.Up;
       // A NOLB change carries no reason in HAProxy's line.
       if (srv.state !== target) this.backend.setServerState(srv, target, target === SrvState.Nolb ? undefined : cause);

@@ -55,7 +55,7 @@ function causeText(cause: CheckReport | string | undefined): string {
 }
 
 function serverLine(c: ServerStateChange, what: string, down: boolean): string {
-  let out = (c.backup ? 'Backup ' : '') + 'Server ' + c.backend + '/' + c.server + ' is ' + what;
+  let out = (c.backup ? 'Backup ' : '') + 'Server ' + c.backend + '/' + c.server + ' ' + what;
   out += causeText(c.cause);
   if (c.tracking) out += ' via ' + c.tracking;
   if (c.xferred >= 0) {
@@ -75,12 +75,12 @@ function serverLine(c: ServerStateChange, what: string, down: boolean): string {
  * was already stopping or draining).
  */
 export function serverDownMessage(c: ServerStateChange): string {
-  return serverLine(c, 'DOWN', true);
+  return serverLine(c, 'is DOWN', true);
 }
 
 /** "Server be/s1 is UP, reason: .... 1 active and 0 backup servers online. ..." Level: notice. */
 export function serverUpMessage(c: ServerStateChange): string {
-  return serverLine(c, 'UP', false);
+  return serverLine(c, 'is UP', false);
 }
 
 /**
@@ -88,7 +88,30 @@ export function serverUpMessage(c: ServerStateChange): string {
  * in queue." (NOLB, a conditional check pass; worded as an UP change). Level: notice.
  */
 export function serverStoppingMessage(c: ServerStateChange): string {
-  return serverLine(c, 'stopping', false);
+  return serverLine(c, 'is stopping', false);
+}
+
+/**
+ * "Server be/s1 is going DOWN for maintenance. 0 active and 0 backup servers left. ..." (an
+ * agent's or the admin's `maint`). Level: alert (notice when the server was stopping).
+ */
+export function serverMaintMessage(c: ServerStateChange): string {
+  return serverLine(c, 'is going DOWN for maintenance', true);
+}
+
+/** "Server be/s1 enters drain state. 1 active and 0 backup servers online. ..." Level: notice. */
+export function serverDrainMessage(c: ServerStateChange): string {
+  return serverLine(c, 'enters drain state', false);
+}
+
+/**
+ * "Server be/s1 is UP/READY (leaving forced maintenance)." or, for drain, "Server be/s1 is UP
+ * (leaving forced drain)." `admin` is READY or DRAIN after maintenance, omitted after drain.
+ * Level: notice.
+ */
+export function serverLeavingMessage(c: { backend: string; server: string; backup: boolean }, up: boolean, left: 'maintenance' | 'drain', drain = false): string {
+  const state = (up ? 'UP' : 'DOWN') + (left === 'maintenance' ? (drain ? '/DRAIN' : '/READY') : '');
+  return `${c.backup ? 'Backup ' : ''}Server ${c.backend}/${c.server} is ${state} (leaving forced ${left}).`;
 }
 
 /**

@@ -6,6 +6,7 @@ import { frontendsOf, type Config, type ProxyConfig } from '../config/model.js';
 import { Backend } from '../backend/index.js';
 import { HealthCheck, type CheckEnv } from '../check/health.js';
 import { CheckPlan } from '../check/run.js';
+import { AgentCheck } from '../check/agent.js';
 import { CheckRuleCtx } from '../check/context.js';
 import { httpConnHandler, tcpConnHandler } from '../mux/front.js';
 import { ProcessContext } from './context.js';
@@ -111,19 +112,27 @@ export class Runtime {
       throw err;
     }
     // The first checks are staggered over the smallest interval, as HAProxy's start_checks.
-    const n = this.checks.length;
-    const min = Math.min(...this.checks.map((c) => c.interval()));
+    const n = this.checks.length + this.agents.length;
+    const min = Math.min(...this.checks.map((c) => c.interval()), ...this.agents.map((a) => a.server.config.agent!.inter));
     this.checks.forEach((c, i) => c.start(Math.floor((min * i) / n)));
+    this.agents.forEach((a, i) => a.start(Math.floor((min * (this.checks.length + i)) / n)));
   }
 
   /** The health checks (`server ... check`), created with the backends, started with the listeners. */
   private readonly checks: HealthCheck[] = [];
+  /** The agent checks (`agent-check`). */
+  private readonly agents: AgentCheck[] = [];
 
   /** One check per server with `check`; the backend's ruleset is compiled once for all of them. */
   private createChecks(be: Backend, bufsize: number, spread: number, files: FileCache, log: EventLog): void {
+    const p = be.config;
+    const logResults = p.options.logHealthChecks;
+    const logEvent = (level: number, msg: string): void => log.event(level, msg);
+    for (const s of be.servers) {
+      if (s.config.agent !== undefined) this.agents.push(new AgentCheck(s, be, { bufsize, spread, logResults, log: logEvent }));
+    }
     const servers = be.servers.filter((s) => s.config.check);
     if (servers.length === 0) return;
-    const p = be.config;
     const ctx = new CheckRuleCtx(this.ctx, be);
     const compile = (text: string): RuleString => compileRuleString(text, { dir: 'req', http: false, file: p.loc.file, line: p.loc.line, files, refs: [] });
     const plan = new CheckPlan(p.checks, compile, (rs) => rs.render(ctx));
@@ -131,15 +140,17 @@ export class Runtime {
       plan,
       bufsize,
       spread,
-      logResults: p.options.logHealthChecks,
-      log: (level, msg) => log.event(level, msg),
+      logResults,
+      log: logEvent,
     };
     for (const s of servers) this.checks.push(new HealthCheck(s, be, env));
   }
 
   private stopChecks(): void {
     for (const c of this.checks) c.stop();
+    for (const a of this.agents) a.stop();
     this.checks.length = 0;
+    this.agents.length = 0;
   }
 
   /** Ports actually bound, per frontend (useful when a bind used port 0). */

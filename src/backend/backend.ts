@@ -3,7 +3,7 @@
 // a queue, or nowhere (503).
 
 import type { ProxyConfig } from '../config/model.js';
-import { createLbAlgorithm, hdrHashKey, uriHashKey, urlParamValue } from '../lb/index.js';
+import { createLbAlgorithm, hdrHashKey, isDynamicLb, uriHashKey, urlParamValue } from '../lb/index.js';
 import type { LbAlgorithm } from '../lb/types.js';
 import type { Condition } from '../acl/index.js';
 import type { RuleString } from '../http/actions/lf.js';
@@ -146,12 +146,56 @@ export class Backend {
     }
   }
 
-  /** A new effective weight (an agent's `N%`): the algorithms take it at once. */
-  setServerWeight(s: Server, eweight: number): void {
-    if (s.eweight === eweight) return;
-    s.eweight = eweight;
+  /** A new weight (an agent's `N%`): the algorithms take it at once (within any slowstart ramp). */
+  setServerWeight(s: Server, uweight: number): void {
+    s.uweight = uweight;
+    this.recalcWeight(s);
+  }
+
+  /**
+   * The effective weight from the user weight and the slowstart ramp: dynamic algorithms see it
+   * grow from about 1 to the full weight (server_recalc_eweight); static ones only see maxconn
+   * ramp.
+   */
+  private recalcWeight(s: Server): void {
+    let w = s.uweight;
+    if (s.warmingSince !== 0 && isDynamicLb(this.config.balance, this.config.hashType)) {
+      // HAProxy's steps of 1/16 (BE_WEIGHT_SCALE): 1/16 of the weight at once, then linear.
+      const ss = s.config.slowstart;
+      const steps = Math.min(16, Math.floor((16 * (Date.now() - s.warmingSince) + ss) / ss));
+      w = Math.ceil((s.uweight * steps) / 16);
+    }
+    if (s.eweight === w) return;
+    s.eweight = w;
     if (s.usable) this.lbOf(s).weightChanged(s);
   }
+
+  /**
+   * `slowstart`: a server coming back (never at start-up) starts with a small share of the
+   * traffic and of its maxconn, raised every max(1 s, slowstart/20) until full.
+   */
+  private warmUp(s: Server): void {
+    const ss = s.config.slowstart;
+    if (ss <= 0 || !this.started) return;
+    s.warmingSince = Date.now();
+    const step = (): void => {
+      if (!s.usable) {
+        s.warmingSince = 0;
+        s.eweight = s.uweight;
+        return;
+      }
+      if (Date.now() - s.warmingSince >= ss) s.warmingSince = 0;
+      this.recalcWeight(s);
+      // A larger maxconn may take requests from the queues.
+      this.serveQueue(s);
+      if (s.warmingSince !== 0) setTimeout(step, Math.max(1000, ss / 20)).unref();
+    };
+    this.recalcWeight(s);
+    setTimeout(step, Math.max(1000, ss / 20)).unref();
+  }
+
+  /** Set once the proxy runs: state changes before are the start-up state, without slowstart. */
+  started = false;
 
   /**
    * Runs `mutate` on the server and keeps the rest current: the algorithms, the queues, and the
@@ -163,6 +207,7 @@ export class Backend {
     s.lastChange = Date.now();
     if (was && !s.usable) this.lbOf(s).remove(s);
     else if (!was && s.usable) {
+      this.warmUp(s);
       this.lbOf(s).add(s);
       // `on-marked-up shutdown-backup-sessions`: the backups' streams make way for this server.
       if (s.config.onMarkedUpShutdownBackups && !s.backup && s.eweight > 0) {

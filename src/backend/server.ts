@@ -162,6 +162,7 @@ export class Server implements LbServer {
     this.id = config.id;
     this.name = config.name;
     this.eweight = config.weight;
+    this.uweight = config.weight;
     this.state = config.disabled ? SrvState.Maint : SrvState.Up;
     this.host = config.addr.host;
     this.port = config.addr.port;
@@ -195,9 +196,26 @@ export class Server implements LbServer {
   /** The server's agent check, when it has one (`agent-check`). */
   agent: { readonly healthy: boolean } | null = null;
 
-  /** Effective maxconn now (0 = unlimited): the configured one, or what an agent said (`maxconn:N`). */
+  /**
+   * Effective maxconn now (0 = unlimited): the configured one, or what an agent said
+   * (`maxconn:N`), ramped from 1 during `slowstart` (srv_dynamic_maxconn).
+   */
   get maxconn(): number {
-    return this.maxconnSet ?? this.config.maxconn;
+    const m = this.maxconnSet ?? this.config.maxconn;
+    if (m === 0 || this.warmingSince === 0) return m;
+    return Math.max(1, Math.floor((m * this.warmupRatio()) / 100));
+  }
+
+  /** The weight set by the configuration or an agent ("75%"), before any slowstart ramp. */
+  uweight: number;
+  /** When the current `slowstart` began (ms since epoch); 0: not warming up. */
+  warmingSince = 0;
+
+  /** How far into `slowstart` the server is, 0..100 (%). */
+  warmupRatio(): number {
+    if (this.warmingSince === 0) return 100;
+    const ss = this.config.slowstart;
+    return Math.min(100, Math.floor((100 * (Date.now() - this.warmingSince)) / ss));
   }
 
   isFull(): boolean {

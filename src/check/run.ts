@@ -318,9 +318,10 @@ export class CheckRun {
     }
     let total = 0;
     for (const x of be.servers) if (x.usable && x.backup === s.backup) total += x.eweight;
+    const throttle = s.warmingSince !== 0 ? `; throttle=${Math.max(1, s.warmupRatio())}%` : '';
     return (
       `${state}; address=${s.host}; port=${s.port}; name=${be.name}/${s.name}; node=${NODE}; ` +
-      `weight=${s.eweight}/${total}; scur=${s.served}/${be.beconn - be.queue.length}; qcur=${s.queue.length}`
+      `weight=${s.eweight}/${total}; scur=${s.served}/${be.beconn - be.queue.length}; qcur=${s.queue.length}${throttle}`
     );
   }
 }

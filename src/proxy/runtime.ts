@@ -111,6 +111,7 @@ export class Runtime {
       for (const fe of this.frontends) fe.kill();
       throw err;
     }
+    for (const be of this.backends.values()) be.started = true;
     // The first checks are staggered over the smallest interval, as HAProxy's start_checks.
     const n = this.checks.length + this.agents.length;
     const min = Math.min(...this.checks.map((c) => c.interval()), ...this.agents.map((a) => a.server.config.agent!.inter));

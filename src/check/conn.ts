@@ -187,6 +187,12 @@ export class CheckConn {
       if (!s.destroyed) s.resetAndDestroy();
       return;
     }
+    // An HTTP/2 session over TLS: node spins forever if the TCP handle under it is reset (seen
+    // with node 24 at stop), so this one ends with a FIN.
+    if (this.released) {
+      s.destroy();
+      return;
+    }
     // Under TLS the TCP handle must not be reset from within the TLS layer's own callbacks
     // (node crashes): out of the current call stack first.
     const tcp = this.tcp;

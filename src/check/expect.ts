@@ -27,6 +27,9 @@ export class CompiledExpect {
     readonly step: number,
     /** string-lf / binary-lf: renders the pattern for this run. */
     private readonly lf: (() => string) | null = null,
+    /** `on-error` / `on-success`: render the info reported instead of HAProxy's own. */
+    private readonly onError: (() => string) | null = null,
+    readonly onSuccess: (() => string) | null = null,
   ) {
     const t = rule.type;
     if (t === 'rstatus' || t === 'rstring' || t === 'rbinary') this.re = new RegExp(rule.pattern, 's');
@@ -60,7 +63,9 @@ export class CompiledExpect {
     else match = false;
     if (!match && !lastRead && r.minRecv === -1) return WAIT;
     if (match !== r.negate) return PASS;
-    return { kind: 'fail', status: r.errorStatus, info: this.tcpInfo(match) };
+    // tcp-check failures carry code 0 (shown with error-status L7STS).
+    const info = this.onError !== null ? withComment(this.onError(), r.comment) : this.tcpInfo(match);
+    return { kind: 'fail', status: r.errorStatus, code: 0, info };
   }
 
   private tcpInfo(match: boolean): string {
@@ -108,13 +113,13 @@ export class CompiledExpect {
         match = this.bytes !== null ? body.includes(this.bytes) : this.re!.test(body.toString('latin1'));
         if (!match && !lastRead && r.minRecv === -1) return WAIT;
         if (match !== r.negate) return PASS;
-        const info = r.onError !== undefined ? '' : r.negate ? 'HTTP check matched unwanted content' : 'HTTP content check did not match';
-        return { kind: 'fail', status: r.errorStatus, info: withComment(info, r.comment) };
+        const info = this.onError !== null ? this.onError() : r.negate ? 'HTTP check matched unwanted content' : 'HTTP content check did not match';
+        return { kind: 'fail', status: r.errorStatus, code: res.status, info: withComment(info, r.comment) };
       }
     }
     if (match !== r.negate) return PASS;
     // Status and header mismatches report the status code and its reason phrase.
-    return { kind: 'fail', status: r.errorStatus, code: res.status, info: withComment(r.onError !== undefined ? '' : res.reason, r.comment) };
+    return { kind: 'fail', status: r.errorStatus, code: res.status, info: withComment(this.onError !== null ? this.onError() : res.reason, r.comment) };
   }
 
   /** `hdr`: any comma-separated value of a matching header; `fhdr`: the full value. */
@@ -148,7 +153,8 @@ export class CompiledExpect {
       case 'string':
         return ` (expect string '${r.pattern}')`;
       case 'binary':
-        return ` (expect binary '${r.pattern}')`;
+        // The bytes themselves, as HAProxy prints them (the log shows the unprintable ones as <XX>).
+        return ` (expect binary '${Buffer.from(r.pattern, 'hex').toString('latin1')}')`;
       case 'rstring':
         return ' (expect regex)';
       case 'rbinary':

@@ -34,8 +34,6 @@ export class HealthCheck implements ServerCheckView {
   private stopped = false;
   /** The status of the last result, for log-health-checks (logged when it or health changes). */
   private lastStatus = '';
-  /** `observe`/`on-error` asked for fastinter until the next full health. */
-  private forceFast = false;
   /** When the current check was due, to measure how late it started (event loop lag). */
   private dueAt = 0;
   /** The largest delay seen between when a check was due and when it started, ms. */
@@ -111,7 +109,7 @@ export class HealthCheck implements ServerCheckView {
     const c = this.server.config;
     const full = c.checkRise + c.checkFall - 1;
     if (this.server.state === SrvState.Down && this.health === 0) return c.checkDowninter ?? c.checkInter;
-    if (this.health === full && !this.forceFast) return c.checkInter;
+    if (this.health === full) return c.checkInter;
     return c.checkFastinter ?? c.checkInter;
   }
 
@@ -164,7 +162,6 @@ export class HealthCheck implements ServerCheckView {
       this.health++;
       if (this.health >= c.checkRise) this.health = full;
     }
-    if (this.health === full) this.forceFast = false;
     this.logResult(o, res, before);
     if (res === CheckResult.Failed) {
       if (this.health === 0 && srv.state !== SrvState.Down && srv.state !== SrvState.Maint) this.backend.setServerState(srv, SrvState.Down, cause);
@@ -215,15 +212,17 @@ export class HealthCheck implements ServerCheckView {
   observedErrors(info: string): void {
     if (this.stopped) return;
     const c = this.server.config;
-    this.forceFast = true;
-    if (c.onError === 'fastinter') return;
-    if (c.onError === 'sudden-death' && this.health > c.checkRise) this.health = c.checkRise + 1;
-    else if (c.onError === 'mark-down') this.health = c.checkRise;
-    this.apply({ status: 'HANA', info, durationMs: -1 });
-    // The next check comes at fastinter (a check running now schedules it when it ends).
-    if (this.timer !== null) {
+    if (c.onError !== 'fastinter') {
+      if (c.onError === 'sudden-death' && this.health > c.checkRise) this.health = c.checkRise + 1;
+      else if (c.onError === 'mark-down') this.health = c.checkRise;
+      this.apply({ status: 'HANA', info, durationMs: -1 });
+    }
+    // Every mode brings the next check forward to `fastinter`, when one is set and sooner (a
+    // check running now schedules the next one when it ends).
+    const fast = c.checkFastinter;
+    if (fast !== undefined && this.timer !== null && this.dueAt - Date.now() > fast) {
       clearTimeout(this.timer);
-      this.schedule(this.nextDelay());
+      this.schedule(fast);
     }
   }
 }

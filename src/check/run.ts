@@ -55,7 +55,10 @@ export class CheckPlan {
       if (r.kind === 'connect') this.steps.push({ kind: 'connect', step, rule: r });
       else if (r.kind === 'expect') {
         const lf = r.type === 'string-lf' || r.type === 'binary-lf' ? compile(r.pattern) : null;
-        this.steps.push({ kind: 'expect', step, exp: new CompiledExpect(r, step, lf === null ? null : () => render(lf)) });
+        const onError = r.onError !== undefined ? compile(r.onError) : null;
+        const onSuccess = r.onSuccess !== undefined ? compile(r.onSuccess) : null;
+        const fn = (rs: RuleString | null): (() => string) | null => (rs === null ? null : () => render(rs));
+        this.steps.push({ kind: 'expect', step, exp: new CompiledExpect(r, step, fn(lf), fn(onError), fn(onSuccess)) });
       } else if (r.kind === 'send' && r.data !== undefined) {
         const d = r.data;
         const rs = d.lf ? compile(d.text) : null;
@@ -243,7 +246,9 @@ export class CheckRun {
     if (current === null) return { status: 'L7OK', code: 0, info: '(tcp-check)' };
     if (current.kind === 'expect') {
       if (plan.disableOn404 && code === 404 && this.server.state !== SrvState.Down) return { status: 'L7OKC', code };
-      return { status: current.exp.rule.okStatus, code: plan.type === 'http' ? code : 0, info: plan.type === 'tcp' ? '(tcp-check)' : '' };
+      const onSuccess = current.exp.onSuccess;
+      const info = onSuccess !== null ? onSuccess() : plan.type === 'tcp' ? '(tcp-check)' : '';
+      return { status: current.exp.rule.okStatus, code: plan.type === 'http' ? code : 0, info };
     }
     if (current.kind === 'connect') {
       const status: CheckStatusName = this.conn?.target.tls ? 'L6OK' : 'L4OK';
@@ -292,7 +297,9 @@ export class CheckRun {
     if (useTls) {
       this.serverTls ??= serverTls(c.ssl ?? { enabled: true, noVersions: [] });
       const sni = rule.sni ?? (def ? c.checkSni : undefined);
-      const alpn = rule.alpn ?? (def ? c.checkAlpn : undefined);
+      // Without check-alpn the server's own list is offered, and the mux follows the server's
+      // choice (HAProxy 2.6 offered it but spoke HTTP/1 whatever was chosen, fixed in 3.3).
+      const alpn = rule.alpn ?? (def ? (c.checkAlpn ?? c.ssl?.alpn) : undefined);
       const o = serverConnectOptions(this.serverTls, addr.host, port, sni, alpn ?? []);
       delete o.host;
       delete o.port;

@@ -621,7 +621,14 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
   /** Pending: the server's state change ends this stream (on-marked-down / on-marked-up). */
   kill(cause: Cause.Down | Cause.Up): void {
     if (this.st === St.Done) return;
-    this.abort(cause, this.phaseNow(), false);
+    // Before the response began the client gets a 502 on a connection that stays (HAProxy's
+    // "DH--"); later, the response is cut.
+    if (this.st === St.Connecting || this.st === St.WaitResponse) {
+      this.closeServer = true;
+      this.answerError(502, cause, this.phaseNow());
+    } else {
+      this.abort(cause, this.phaseNow(), false);
+    }
   }
 
     onClientTimeout(): void {

@@ -4,8 +4,6 @@
 // against an HTTP and a TCP frontend under `global maxconn 50`. Afterwards sluice still answers
 // and its open file descriptors are back where they started.
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as net from 'node:net';
 import { describe, test } from 'node:test';
 import {
   freePorts,
@@ -20,6 +18,7 @@ import {
   type ProcHandle,
   type RawServer,
 } from '../harness/index.js';
+import { connectAndReset, fdCount, fdsSettle } from '../harness/leaks.js';
 
 type After = { after(fn: () => unknown): void };
 
@@ -71,38 +70,6 @@ async function setup(t: After): Promise<Setup> {
   const p = await startSluice(config(httpPort, tcpPort, origin.port, echo.port), { waitPorts: [httpPort, tcpPort] });
   t.after(() => p.stop());
   return { p, httpPort, tcpPort, origin, echo };
-}
-
-function fdCount(pid: number): number {
-  return fs.readdirSync(`/proc/${pid}/fd`).length;
-}
-
-/** Polls (bounded) until the fd count of `pid` is at most `limit`; resolves with the last count. */
-async function fdsSettle(pid: number, limit: number, timeoutMs = 5000): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  let n = fdCount(pid);
-  while (n > limit && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 50));
-    n = fdCount(pid);
-  }
-  return n;
-}
-
-/** One health-check-style client: connect, then reset at once. Resolves when it is gone. */
-function connectAndReset(port: number): Promise<void> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port });
-    const timer = setTimeout(() => {
-      s.destroy();
-      resolve();
-    }, 5000);
-    s.on('error', () => {});
-    s.once('connect', () => s.resetAndDestroy());
-    s.once('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
 }
 
 /** `total` connect-and-reset clients, `parallel` at a time. */

@@ -166,7 +166,11 @@ export class H2CheckExchange {
     // Without a Host nor an absolute URI HAProxy sends no :authority (and servers such as nghttpd
     // refuse the stream); node's client always sends one: the server's address, then.
     const origin = `${tls ? 'https' : 'http'}://${authority ?? defaultAuthority}`;
-    this.session = http2.connect(origin, { createConnection: () => socket, settings: { enablePush: false } });
+    // HAProxy's backend SETTINGS (push off, 100 streams) and its connection window opened wide.
+    this.session = http2.connect(origin, { createConnection: () => socket, settings: { enablePush: false, maxConcurrentStreams: 100 } });
+    this.session.once('connect', () => {
+      if (!this.session.destroyed) this.session.setLocalWindowSize(2 ** 31 - 1);
+    });
     this.session.on('error', () => this.fail());
     this.session.on('close', () => this.fail());
     const headers: http2.OutgoingHttpHeaders = { ':method': r.meth, ':scheme': tls ? 'https' : 'http', ':path': path };

@@ -13,6 +13,7 @@ import { SrvState, type Backend, type Server } from '../backend/index.js';
 import { CheckConn } from './conn.js';
 import type { CheckEnv } from './health.js';
 import { outcomeReport, type CheckOutcome } from './status.js';
+import { PeriodicCheck } from './periodic.js';
 
 /** What one reply says; undefined fields were not in it. */
 export interface AgentReply {
@@ -43,11 +44,9 @@ export function parseAgentLine(line: string): AgentReply {
   return r;
 }
 
-export class AgentCheck {
+export class AgentCheck extends PeriodicCheck {
   private health = 1;
-  private timer: NodeJS.Timeout | null = null;
   private conn: CheckConn | null = null;
-  private stopped = false;
   private lastStatus = '';
 
   constructor(
@@ -55,6 +54,7 @@ export class AgentCheck {
     readonly backend: Backend,
     private readonly env: Omit<CheckEnv, 'plan'>,
   ) {
+    super();
     server.agent = this;
   }
 
@@ -62,27 +62,17 @@ export class AgentCheck {
     return this.health >= 1;
   }
 
-  start(delayMs: number): void {
-    this.schedule(delayMs);
-  }
-
-  stop(): void {
-    this.stopped = true;
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
+  protected onStop(): void {
     this.conn?.close();
     this.conn = null;
     if (this.server.agent === this) this.server.agent = null;
   }
 
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => void this.runOnce(), ms);
-    this.timer.unref();
+  protected runOnce(): void {
+    void this.exchange();
   }
 
-  private async runOnce(): Promise<void> {
-    this.timer = null;
+  private async exchange(): Promise<void> {
     const srv = this.server;
     const a = srv.config.agent!;
     const t0 = Date.now();

@@ -12,6 +12,7 @@
 import { SrvState, type Backend, type Server, type ServerCheckView } from '../backend/index.js';
 import { healthCheckMessage, LogLevel } from '../log/index.js';
 import { CheckRun, type CheckPlan } from './run.js';
+import { PeriodicCheck } from './periodic.js';
 import { CheckResult, outcomeReport, outcomeResult, type CheckOutcome } from './status.js';
 
 /** What a health check needs from the process around it. */
@@ -27,23 +28,18 @@ export interface CheckEnv {
   log: (level: LogLevel, msg: string) => void;
 }
 
-export class HealthCheck implements ServerCheckView {
+export class HealthCheck extends PeriodicCheck implements ServerCheckView {
   private health: number;
-  private timer: NodeJS.Timeout | null = null;
   private run: CheckRun | null = null;
-  private stopped = false;
   /** The status of the last result, for log-health-checks (logged when it or health changes). */
   private lastStatus = '';
-  /** When the current check was due, to measure how late it started (event loop lag). */
-  private dueAt = 0;
-  /** The largest delay seen between when a check was due and when it started, ms. */
-  maxLateMs = 0;
 
   constructor(
     readonly server: Server,
     readonly backend: Backend,
     private readonly env: CheckEnv,
   ) {
+    super();
     const c = server.config;
     const full = c.checkRise + c.checkFall - 1;
     switch (c.initState) {
@@ -83,25 +79,10 @@ export class HealthCheck implements ServerCheckView {
     }
   }
 
-  /** Schedules the first check `delayMs` from now (the runtime staggers them). */
-  start(delayMs: number): void {
-    this.schedule(delayMs);
-  }
-
-  stop(): void {
-    this.stopped = true;
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
+  protected onStop(): void {
     this.run?.abort();
     this.run = null;
     if (this.server.check === this) this.server.check = null;
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    this.dueAt = Date.now() + ms;
-    this.timer = setTimeout(() => this.runOnce(), ms);
-    this.timer.unref();
   }
 
   /** HAProxy's srv_getinter: `inter` when fully up, `downinter` when fully down, else `fastinter`. */
@@ -113,11 +94,7 @@ export class HealthCheck implements ServerCheckView {
     return c.checkFastinter ?? c.checkInter;
   }
 
-  private runOnce(): void {
-    this.timer = null;
-    if (this.stopped) return;
-    const late = Date.now() - this.dueAt;
-    if (late > this.maxLateMs) this.maxLateMs = late;
+  protected runOnce(): void {
     // A server in maintenance is not checked; its checks resume when it leaves maintenance.
     if (this.server.state === SrvState.Maint) {
       this.schedule(this.interval());

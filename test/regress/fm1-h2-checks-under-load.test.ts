@@ -29,9 +29,9 @@ import {
   startProcess,
   startSluice,
   type ProcHandle,
-} from '../../harness/index.js';
-import { lateness, quantile, startWatchedServer, type WatchedServer } from '../../harness/conn-watch.js';
-import { cpuMs } from '../../harness/leaks.js';
+} from '../harness/index.js';
+import { lateness, quantile, startWatchedServer, type WatchedServer } from '../harness/conn-watch.js';
+import { cpuMs } from '../harness/leaks.js';
 
 const SERVERS = 40;
 /** How many of them are nghttpd processes; the others are h2c frontends of one haproxy. */

@@ -122,9 +122,12 @@ export class AgentCheck extends PeriodicCheck {
     }
     if (this.stopped) return;
     const durationMs = Date.now() - t0;
-    if (outcome !== null) this.report({ ...outcome, durationMs }, this.health);
-    else if (line !== null) this.apply(parseAgentLine(line), durationMs);
-    this.schedule(a.inter);
+    try {
+      if (outcome !== null) this.report({ ...outcome, durationMs }, this.health);
+      else if (line !== null) this.apply(parseAgentLine(line), durationMs);
+    } finally {
+      this.schedule(a.inter);
+    }
   }
 
   /** Acts on a reply: admin state first, then weight and maxconn, then health (as HAProxy). */

@@ -119,8 +119,12 @@ export class HealthCheck extends PeriodicCheck implements ServerCheckView {
   /** Applies one outcome to the health counter and the server's state, then schedules the next. */
   private result(o: CheckOutcome): void {
     if (this.stopped) return;
-    this.apply(o);
-    this.schedule(this.nextDelay());
+    try {
+      this.apply(o);
+    } finally {
+      // Whatever happened while applying it, the server stays checked.
+      this.schedule(this.nextDelay());
+    }
   }
 
   /** The rise/fall machine (set_server_check_status, check_notify_*). */

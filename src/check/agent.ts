@@ -78,7 +78,7 @@ export class AgentCheck extends PeriodicCheck {
     const t0 = Date.now();
     const addr = a.addr ?? { host: srv.host, family: srv.family };
     const port = a.port ?? addr.port ?? 0;
-    const conn = new CheckConn({ host: addr.host, port, family: addr.family, tls: null, sendProxy: false, linger: false }, this.env.bufsize);
+    const conn = new CheckConn({ host: addr.host, port, family: addr.family, tls: null, sendProxy: 0, linger: false }, this.env.bufsize);
     this.conn = conn;
     const t = this.backend.config.timeouts;
     let limit = t.check !== undefined && t.connect !== undefined ? Math.min(a.inter, t.connect) : a.inter;

@@ -7,6 +7,7 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { errnoText } from './status.js';
+import { proxyHeader } from '../net/proxy-protocol.js';
 import type { CheckOutcome } from './status.js';
 
 /** Where and how a check connects: the server's check settings merged with a connect rule. */
@@ -16,7 +17,8 @@ export interface CheckTarget {
   family: 4 | 6;
   /** tls.connect options without host/port/socket; null: clear text. */
   tls: tls.ConnectionOptions | null;
-  sendProxy: boolean;
+  /** PROXY protocol version sent first (the check connection's own addresses); 0: none. */
+  sendProxy: 0 | 1 | 2;
   linger: boolean;
   /** The mux: forced (`proto`/`check-proto`), else HTTP/2 only when TLS negotiates h2. */
   proto?: 'h1' | 'h2';
@@ -66,10 +68,9 @@ export class CheckConn {
     if (this.closed) return null;
     if (e !== null) return { status: 'L4CON', info: errnoText(e) };
     this.stage = 6;
-    if (this.target.sendProxy) {
+    if (this.target.sendProxy !== 0) {
       const t = this.tcp;
-      const fam = t.localFamily === 'IPv6' ? 'TCP6' : 'TCP4';
-      t.write(`PROXY ${fam} ${t.localAddress} ${t.remoteAddress} ${t.localPort} ${t.remotePort}\r\n`);
+      t.write(proxyHeader(this.target.sendProxy, t.localAddress ?? '', t.localPort ?? 0, t.remoteAddress ?? '', t.remotePort ?? 0));
     }
     if (this.target.tls !== null) {
       const s = tls.connect({ ...this.target.tls, socket: this.tcp });

@@ -281,15 +281,17 @@ export class CheckRun {
     const port = rule.port ?? c.checkPort ?? srv.port;
     if (port === 0) return null;
     const addr = rule.addr ?? c.checkAddr ?? { host: srv.host, family: srv.family };
-    // `ssl` on the server carries over to checks unless they go to another port or address.
-    const inherit = srv.tls !== null && c.checkPort === undefined && c.checkAddr === undefined;
+    // `ssl` and `send-proxy` on the server carry over to checks unless they go to another port or
+    // address.
+    const elsewhere = c.checkPort !== undefined || c.checkAddr !== undefined;
+    const inherit = srv.tls !== null && !elsewhere;
     const useTls = rule.ssl || (def && (c.checkSsl ?? inherit));
     const t: CheckTarget = {
       host: addr.host,
       port,
       family: addr.family,
       tls: null,
-      sendProxy: rule.sendProxy || (def && c.checkSendProxy),
+      sendProxy: rule.sendProxy || (def && (c.checkSendProxy || (c.sendProxy !== undefined && elsewhere === false))) ? (c.sendProxy ?? 1) : 0,
       linger: rule.linger,
     };
     const proto = rule.proto ?? (def ? (c.checkProto ?? c.proto) : undefined);

@@ -139,6 +139,7 @@ function proxyConfig(p: ProxyDraft, id: number): ProxyConfig {
             ...(s.checkPort !== undefined ? { checkPort: s.checkPort } : {}),
             ...serverCheckSettings(s, checks?.type === 'http'),
             ...(s.proto !== undefined ? { proto: s.proto } : {}),
+            ...(s.sendProxyV2 === true ? { sendProxy: 2 as const } : s.sendProxyV1 === true ? { sendProxy: 1 as const } : {}),
             ...(s.ssl !== undefined ? { ssl: { ...s.ssl, noVersions: [...s.ssl.noVersions] } } : {}),
             rawArgs: [...s.rawArgs],
             loc: s.loc,

@@ -183,6 +183,8 @@ export interface ServerConfig extends ServerCheckSettings {
   checkPort?: number;
   /** `proto h2`: HTTP/2 to the server (h2c with prior knowledge); undefined: HTTP/1.1. */
   proto?: 'h1' | 'h2';
+  /** `send-proxy` (1) / `send-proxy-v2` (2): a PROXY protocol header opens every connection. */
+  sendProxy?: 1 | 2;
   /** TLS towards the server (`ssl` and its companions); used when `ssl.enabled`. */
   ssl?: ServerSsl;
   /** The raw keywords after the address, for later issues (check options, ssl, proto). */

@@ -6,6 +6,7 @@ import { parseAddress } from './address.js';
 import { SERVER_UNSUPPORTED, notSupportedYet } from './known-keywords.js';
 import {
   findServerOption,
+  registerPostCheck,
   registerProxyKeywords,
   registerServerOptions,
   registeredNames,
@@ -65,6 +66,10 @@ registerServerOptions([
   flag('no-backup', (t) => (t.backup = false)),
   flag('disabled', (t) => (t.disabled = true)),
   flag('enabled', (t) => (t.disabled = false), false),
+  flag('send-proxy', (t) => (t.sendProxyV1 = true)),
+  flag('no-send-proxy', (t) => (t.sendProxyV1 = false)),
+  flag('send-proxy-v2', (t) => (t.sendProxyV2 = true)),
+  flag('no-send-proxy-v2', (t) => (t.sendProxyV2 = false)),
   flag('check', (t) => (t.check = true)),
   flag('no-check', (t) => (t.check = false), false),
   integer('maxconn', (t, n) => (t.maxconn = n)),
@@ -235,3 +240,18 @@ registerProxyKeywords([
   { name: 'server', cap: 'any', inDefaults: false, defaultsAlert: 'context', parse: (ctx) => parseServer(ctx, false) },
   { name: 'default-server', cap: 'any', inDefaults: true, parse: (ctx) => parseServer(ctx, true) },
 ]);
+
+// The PROXY protocol header goes on clear-text HTTP/1 and TCP connections; before a TLS handshake
+// or on a shared HTTP/2 connection it is not done yet: such lines are refused, not ignored.
+registerPostCheck((state) => {
+  for (const p of state.proxies) {
+    for (const srv of p.servers) {
+      if (srv.sendProxyV1 !== true && srv.sendProxyV2 !== true) continue;
+      const kw = srv.sendProxyV2 === true ? 'send-proxy-v2' : 'send-proxy';
+      const h2 = srv.proto === 'h2' || (srv.proto === undefined && srv.ssl?.enabled === true && srv.ssl.alpn?.includes('h2') === true);
+      const other = srv.ssl?.enabled === true ? "'ssl'" : h2 ? 'HTTP/2 to the server' : null;
+      if (other === null) continue;
+      state.diags.alert(`'server ${p.name}/${srv.name}' : ${notSupportedYet(`'${kw}' together with ${other}`)}`, srv.loc, 'parsing');
+    }
+  }
+});

@@ -52,6 +52,9 @@ export interface ServerSettings extends ServerCheckSettings {
   /** `proto h1|h2`: the mux towards the server; undefined: HTTP/1.1. */
   proto?: 'h1' | 'h2';
   ssl?: ServerSsl;
+  /** `send-proxy` and `send-proxy-v2` (each undone by its `no-` form; v2 wins when both). */
+  sendProxyV1?: boolean;
+  sendProxyV2?: boolean;
   /** Keywords kept as written for later features (checks ...), in order. */
   rawArgs: string[];
   /** `agent-check` / `no-agent-check`; the model's `agent` is built from the fields below. */

@@ -126,8 +126,12 @@ export class H1BackConn implements H1ParserEvents, ServerSide {
     s.on('error', () => {});
   }
 
-  /** Opens a connection to `host:port`; `connected` becomes true on 'connect'. */
-  static connect(server: Server, host: string, port: number, limits: H1Limits): H1BackConn {
+  /**
+   * Opens a connection to `host:port`; `connected` becomes true on 'connect'. `preamble` (a PROXY
+   * protocol header) goes first; `key` then names the connection in the pool (it is reused only
+   * for the same header, that is the same client connection, as HAProxy's connection hash).
+   */
+  static connect(server: Server, host: string, port: number, limits: H1Limits, preamble: Buffer | null = null, key = ''): H1BackConn {
     let conn: H1BackConn | null = null;
     // Reads land in one shared buffer and come straight to the parser, without the Readable
     // stream machinery (push, 'data' event, read-more tick) that costs more than the parsing.
@@ -147,6 +151,8 @@ export class H1BackConn implements H1ParserEvents, ServerSide {
       },
     });
     conn = new H1BackConn(socket, server, limits);
+    if (preamble !== null) socket.write(preamble);
+    conn.connName = key;
     return conn;
   }
 

@@ -6,6 +6,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { serverConnectOptions, type TlsInfo } from '../net/tls.js';
 import { TcpRuleCtx } from '../stream/tcp-ctx.js';
+import { proxyHeader } from '../net/proxy-protocol.js';
 import { AssignResult, Observed, type Backend, type Pending, type PendingQueue, type Server } from '../backend/index.js';
 import { Cause, Phase, termState } from '../core/errors.js';
 import { newTimer, wheel, type Timer } from '../core/timer.js';
@@ -140,6 +141,9 @@ export class TcpSession implements FrontConn, Pending {
       sock.setNoDelay(true);
     } else {
       sock = net.connect({ host: srv.host, port, family: srv.family, noDelay: true, allowHalfOpen: true });
+      // `send-proxy`: the client's addresses first, before anything the client sent.
+      const v = srv.config.sendProxy;
+      if (v !== undefined) sock.write(proxyHeader(v, this.clientIp, this.clientPort, this.localIp, this.localPort));
     }
     this.server = sock;
     this.transportUp = false;

@@ -7,6 +7,7 @@ import { BodyKind, headerGet, type HtxHeaders, type HtxRequest, type HtxResponse
 import { H1ErrorKind, type H1Hop } from '../proto/h1/index.js';
 import { Cause, Phase } from '../core/errors.js';
 import { wheel, type Timer } from '../core/timer.js';
+import { proxyHeader } from '../net/proxy-protocol.js';
 import { AssignResult, Observed, observedStatus, type Backend, type BalanceInput, type Pending, type PendingQueue, type Server } from '../backend/index.js';
 import { H1BackConn, type H1BackOwner } from '../mux/h1-back.js';
 import type { ClientSide, ServerSide } from './sides.js';
@@ -202,6 +203,10 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
     const port = srv.port || front.localPort;
     // Connections are kept per server name (SNI): a pooled one serves requests for its name only.
     const name = srv.sni !== null ? srv.sni.render(this) : '';
+    // With `send-proxy` the header names the client: a connection serves that client only.
+    const v = srv.config.sendProxy;
+    const preamble = v === undefined ? null : proxyHeader(v, front.clientIp, front.clientPort, front.localIp, front.localPort);
+    const key = preamble === null ? name : name + '\0' + preamble.toString('latin1');
     let conn: ServerSide | null = null;
     if (srv.useH2) {
       // Connections that failed or went away are never offered again, so a retry takes another.
@@ -210,18 +215,18 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
       conn = this.h2Pool(srv).open(this, policy, front.reqCount === 1, front.clientConn, srv.host, port, name);
     } else if (!this.freshRetryDone) {
       const priv = front.privateConn;
-      if (priv !== null && priv.server === srv && priv.reusable && (priv as H1BackConn).connName === name) {
+      if (priv !== null && priv.server === srv && priv.reusable && (priv as H1BackConn).connName === key) {
         front.privateConn = null;
         conn = priv;
       } else {
-        conn = srv.pool.take(policy, front.reqCount === 1, name);
+        conn = srv.pool.take(policy, front.reqCount === 1, key);
       }
     }
     if (conn === null) {
       const limits = front.fe.ctx.h1Limits;
       const h1 = srv.tls !== null
         ? H1BackConn.connectTls(srv, serverConnectOptions(srv.tls, srv.host, port, name === '' ? undefined : name, srv.tls.alpn), limits)
-        : H1BackConn.connect(srv, srv.host, port, limits);
+        : H1BackConn.connect(srv, srv.host, port, limits, preamble, key);
       h1.owner = this;
       conn = h1;
     }

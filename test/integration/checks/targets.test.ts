@@ -109,7 +109,7 @@ describe('check targets', { concurrency: 6 }, () => {
     const traffic = srv.requests.filter((r) => r.path === '/traffic');
     assert.equal(traffic.length, 1);
     assert.match(traffic[0]!.proxy ?? '(none)', PROXY_LINE(side.port('fe')));
-  }, { todo: "'send-proxy' on a server line is refused (not supported yet by sluice)" });
+  });
 
   kindTest('send-proxy and a check port: checks go without the PROXY line', async (kind, t) => {
     const srv = await seq(t, [200]);
@@ -121,7 +121,7 @@ describe('check targets', { concurrency: 6 }, () => {
     for (const c of health.checks()) assert.equal(c.proxy, null);
     assert.deepEqual(srv.checks(), []);
     assert.match(srv.requests[0]?.proxy ?? '(none)', PROXY_LINE(side.port('fe')));
-  }, { todo: "'send-proxy' on a server line is refused (not supported yet by sluice)" });
+  });
 });
 
 describe('default-server and backup servers', { concurrency: 4 }, () => {

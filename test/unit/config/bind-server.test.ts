@@ -187,7 +187,7 @@ test('server errors', async () => {
     ['server s 127.0.0.1 ssl verify none ssl-min-ver TLSv9', "'server b/s' : 'TLSv9' : unknown ssl/tls version."],
     ['server s 127.0.0.1 ssl verify none crt /nope.pem', "'server b/s' : unable to stat SSL certificate from file '/nope.pem' : No such file or directory."],
     ['server s 127.0.0.1 ssl', "'server b/s' : verify is enabled by default but no CA file specified. If you're running on a LAN where you're certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the global section to disable server-side verifications by default."],
-    ['server s 127.0.0.1 send-proxy', "'server b/s' : 'send-proxy' is not supported yet by sluice."],
+    ['server s 127.0.0.1 send-proxy-v2-ssl', "'server b/s' : 'send-proxy-v2-ssl' is not supported yet by sluice."],
     ['server s 127.0.0.1 id 0', "'server b/s' : 'id' : custom id has to be > 0."],
     ['server s 127.0.0.1 pool-max-conn -2', "'server b/s' : 'pool-max-conn' must be >= -1."],
     ['server s 127.0.0.1 rise 0', "'server b/s' : 'rise' has to be > 0.."],

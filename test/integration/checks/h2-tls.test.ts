@@ -312,9 +312,11 @@ backend be
   return { side: await s.side(kind), srv };
 }
 
+// inter 1s: a TLS check must fit in `inter` without `timeout check`; with 200 ms, three slow
+// handshakes on a saturated CI machine took a server DOWN between its first check and the traffic.
 describe('what a TLS server sees of checks', { concurrency: 4 }, () => {
   kindTest('check-sni names the check connections; traffic goes without', async (kind, t) => {
-    const { side, srv } = await tlsCase(kind, t, 'h1', 'ssl verify none check check-sni a.test inter 200');
+    const { side, srv } = await tlsCase(kind, t, 'h1', 'ssl verify none check check-sni a.test inter 1000');
     await waitHealth(side.proc, 'succeeded');
     const r = await request(side.port('fe'), { path: '/traffic' });
     assert.equal(r.status, 200);
@@ -328,7 +330,7 @@ describe('what a TLS server sees of checks', { concurrency: 4 }, () => {
   });
 
   kindTest('check-alpn h2: checks speak HTTP/2, traffic HTTP/1.1', async (kind, t) => {
-    const { side, srv } = await tlsCase(kind, t, 'h2+h1', 'ssl verify none check check-alpn h2 inter 200');
+    const { side, srv } = await tlsCase(kind, t, 'h2+h1', 'ssl verify none check check-alpn h2 inter 1000');
     await waitHealth(side.proc, 'succeeded');
     const r = await request(side.port('fe'), { path: '/traffic' });
     assert.equal(r.status, 200);
@@ -348,7 +350,7 @@ describe('what a TLS server sees of checks', { concurrency: 4 }, () => {
   kindTest(
     'no check-alpn: checks use the server alpn, as traffic does',
     async (kind, t) => {
-      const { side, srv } = await tlsCase(kind, t, 'h2+h1', 'ssl verify none alpn h2 check inter 200');
+      const { side, srv } = await tlsCase(kind, t, 'h2+h1', 'ssl verify none alpn h2 check inter 1000');
       await waitHealth(side.proc, 'succeeded');
       const r = await request(side.port('fe'), { path: '/traffic' });
       assert.equal(r.status, 200);

@@ -8,11 +8,10 @@
 // its agent agree.
 
 import { isDynamicLb } from '../lb/index.js';
-import { healthCheckMessage, LogLevel } from '../log/index.js';
 import { SrvState, type Backend, type Server } from '../backend/index.js';
 import { CheckConn } from './conn.js';
 import type { CheckEnv } from './health.js';
-import { outcomeReport, type CheckOutcome } from './status.js';
+import { CheckResult, outcomeReport, type CheckOutcome } from './status.js';
 import { PeriodicCheck } from './periodic.js';
 
 /** What one reply says; undefined fields were not in it. */
@@ -47,14 +46,13 @@ export function parseAgentLine(line: string): AgentReply {
 export class AgentCheck extends PeriodicCheck {
   private health = 1;
   private conn: CheckConn | null = null;
-  private lastStatus = '';
 
   constructor(
-    readonly server: Server,
-    readonly backend: Backend,
+    server: Server,
+    backend: Backend,
     private readonly env: Omit<CheckEnv, 'plan'>,
   ) {
-    super();
+    super(server, backend, env);
     server.agent = this;
   }
 
@@ -123,7 +121,7 @@ export class AgentCheck extends PeriodicCheck {
     if (this.stopped) return;
     const durationMs = Date.now() - t0;
     try {
-      if (outcome !== null) this.report({ ...outcome, durationMs }, this.health);
+      if (outcome !== null) this.logResult({ ...outcome, durationMs }, CheckResult.Failed, this.health, this.health, 1, 1, true);
       else if (line !== null) this.apply(parseAgentLine(line), durationMs);
     } finally {
       this.schedule(a.inter);
@@ -151,7 +149,7 @@ export class AgentCheck extends PeriodicCheck {
     if (msg === '' || up) msg = r.error ?? warning;
     const info = `via agent : ${r.health}${msg !== '' ? ` (${msg})` : ''}`;
     const o: CheckOutcome = { status: up ? 'L7OK' : 'L7STS', code: 0, info, durationMs };
-    this.report(o, before);
+    this.logResult(o, o.status === 'L7OK' ? CheckResult.Passed : CheckResult.Failed, before, this.health, 1, 1, true);
     if (srv.state === SrvState.Maint) return;
     // With log-health-checks the state change line leaves the reason to the agent's line.
     const cause = this.env.logResults ? undefined : outcomeReport(o);
@@ -177,28 +175,5 @@ export class AgentCheck extends PeriodicCheck {
     }
     this.backend.setServerWeight(srv, w);
     return '';
-  }
-
-  /** `option log-health-checks`: "Agent check for server ..." when the status or health changed. */
-  private report(o: CheckOutcome, before: number): void {
-    const changed = o.status !== this.lastStatus || this.health !== before;
-    this.lastStatus = o.status;
-    if (!this.env.logResults || !changed) return;
-    this.env.log(
-      LogLevel.Notice,
-      healthCheckMessage({
-        agent: true,
-        backend: this.backend.name,
-        server: this.server.name,
-        backup: this.server.backup,
-        passed: o.status === 'L7OK',
-        conditional: false,
-        report: outcomeReport(o),
-        health: this.health,
-        rise: 1,
-        fall: 1,
-        drain: this.server.eweight === 0,
-      }),
-    );
   }
 }

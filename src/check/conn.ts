@@ -157,10 +157,6 @@ export class CheckConn {
     return this.sock;
   }
 
-  get isReleased(): boolean {
-    return this.released;
-  }
-
   /**
    * Closes the connection: a FIN with `linger` or when the server already closed its side, a
    * reset otherwise. Safe to call more than once.

@@ -10,36 +10,29 @@
 // (`init-state` chooses another start).
 
 import { SrvState, type Backend, type Server, type ServerCheckView } from '../backend/index.js';
-import { healthCheckMessage, LogLevel } from '../log/index.js';
 import { CheckRun, type CheckPlan } from './run.js';
-import { PeriodicCheck } from './periodic.js';
+import { PeriodicCheck, type CheckLog } from './periodic.js';
 import { CheckResult, outcomeReport, outcomeResult, type CheckOutcome } from './status.js';
 
 /** What a health check needs from the process around it. */
-export interface CheckEnv {
+export interface CheckEnv extends CheckLog {
   plan: CheckPlan;
   /** tune.bufsize: the most a check reads. */
   bufsize: number;
   /** `spread-checks` percentage. */
   spread: number;
-  /** `option log-health-checks`. */
-  logResults: boolean;
-  /** Logs a check event (notice level; HAProxy prints it on stderr as a warning too). */
-  log: (level: LogLevel, msg: string) => void;
 }
 
 export class HealthCheck extends PeriodicCheck implements ServerCheckView {
   private health: number;
   private run: CheckRun | null = null;
-  /** The status of the last result, for log-health-checks (logged when it or health changes). */
-  private lastStatus = '';
 
   constructor(
-    readonly server: Server,
-    readonly backend: Backend,
+    server: Server,
+    backend: Backend,
     private readonly env: CheckEnv,
   ) {
-    super();
+    super(server, backend, env);
     const c = server.config;
     const full = c.checkRise + c.checkFall - 1;
     switch (c.initState) {
@@ -143,7 +136,7 @@ export class HealthCheck extends PeriodicCheck implements ServerCheckView {
       this.health++;
       if (this.health >= c.checkRise) this.health = full;
     }
-    this.logResult(o, res, before);
+    this.logResult(o, res, before, this.health, c.checkRise, c.checkFall, false);
     if (res === CheckResult.Failed) {
       if (this.health === 0 && srv.state !== SrvState.Down && srv.state !== SrvState.Maint) this.backend.setServerState(srv, SrvState.Down, cause);
     } else if (this.health >= c.checkRise && (srv.agent?.healthy ?? true) && srv.state !== SrvState.Maint) {
@@ -160,30 +153,6 @@ export class HealthCheck extends PeriodicCheck implements ServerCheckView {
     if (spread <= 0) return inter;
     const rv = Math.floor((inter * spread) / 100);
     return inter + rv - Math.floor(2 * rv * Math.random());
-  }
-
-  /** `option log-health-checks`: a line when the status or the health changed. */
-  private logResult(o: CheckOutcome, res: CheckResult, before: number): void {
-    const changed = o.status !== this.lastStatus || this.health !== before;
-    this.lastStatus = o.status;
-    if (!this.env.logResults || !changed) return;
-    const c = this.server.config;
-    this.env.log(
-      LogLevel.Notice,
-      healthCheckMessage({
-        agent: false,
-        backend: this.backend.name,
-        server: this.server.name,
-        backup: this.server.backup,
-        passed: res !== CheckResult.Failed,
-        conditional: res === CheckResult.CondPassed,
-        report: outcomeReport(o),
-        health: this.health,
-        rise: c.checkRise,
-        fall: c.checkFall,
-        drain: this.server.eweight === 0,
-      }),
-    );
   }
 
   /**

@@ -10,7 +10,12 @@ import type { TlsInfo } from '../net/tls.js';
 import type { Frontend } from '../proxy/frontend.js';
 import { procVars, proxyLookups } from './txn.js';
 
-export class TcpRuleCtx implements RuleContext {
+/**
+ * What every rule context without an HTTP message shares (a TCP session, a health check): no
+ * request nor response, variables of its own (one session is one transaction: sess and txn
+ * share them), the process variables and the environment, and no HTTP-only action.
+ */
+export abstract class MessagelessRuleCtx {
   readonly req = null;
   readonly res = null;
   readonly status = 0;
@@ -22,6 +27,27 @@ export class TcpRuleCtx implements RuleContext {
   readonly useProxyAuth = false;
   private vars: Map<string, SampleValue> | null = null;
 
+  getVar(scope: VarScope, name: string): SampleValue | undefined {
+    return scope === 'proc' ? procVars.get(name) : this.vars?.get(name);
+  }
+  setVar(scope: VarScope, name: string, value: SampleValue): void {
+    if (scope === 'proc') procVars.set(name, value);
+    else (this.vars ??= new Map()).set(name, value);
+  }
+  unsetVar(scope: VarScope, name: string): void {
+    if (scope === 'proc') procVars.delete(name);
+    else this.vars?.delete(name);
+  }
+  env(name: string): string | undefined {
+    return process.env[name];
+  }
+
+  setLogLevel(): void {}
+  disableL7Retry(): void {}
+  setCapture(): void {}
+}
+
+export class TcpRuleCtx extends MessagelessRuleCtx implements RuleContext {
   constructor(
     readonly fe: Frontend,
     readonly be: Backend | null,
@@ -30,7 +56,9 @@ export class TcpRuleCtx implements RuleContext {
     readonly dstAddr: string,
     readonly dstPort: number,
     readonly tls: TlsInfo | null,
-  ) {}
+  ) {
+    super();
+  }
 
   get sslFc(): boolean {
     return this.tls !== null;
@@ -57,25 +85,4 @@ export class TcpRuleCtx implements RuleContext {
   srvIsUp(backend: string, server: string): boolean {
     return proxyLookups.backend(this.fe, this.be, backend)?.server(server)?.usable ?? false;
   }
-
-  /** One session is one transaction: sess and txn variables share its map. */
-  getVar(scope: VarScope, name: string): SampleValue | undefined {
-    return scope === 'proc' ? procVars.get(name) : this.vars?.get(name);
-  }
-  setVar(scope: VarScope, name: string, value: SampleValue): void {
-    if (scope === 'proc') procVars.set(name, value);
-    else (this.vars ??= new Map()).set(name, value);
-  }
-  unsetVar(scope: VarScope, name: string): void {
-    if (scope === 'proc') procVars.delete(name);
-    else this.vars?.delete(name);
-  }
-  env(name: string): string | undefined {
-    return process.env[name];
-  }
-
-  // Rule actions that only HTTP rules take: nothing to do in a TCP session.
-  setLogLevel(): void {}
-  disableL7Retry(): void {}
-  setCapture(): void {}
 }

@@ -221,7 +221,7 @@ function checkServer(c: WireCase, expected: () => string | undefined, masked: (b
     // HTTP: until the request is whole; raw bytes: until as many as expected have come.
     const want = expected() ?? '';
     const done = answer === 'http' ? requestComplete : (d: Buffer): boolean => masked(d).length >= want.length;
-    await conn.waitFor(done, 3000);
+    await conn.waitFor(done, 10000);
     if (answer === 'http') await conn.write(HTTP_OK);
     else if (!answer.banner) await conn.write(answer.bytes);
     conn.end();
@@ -243,10 +243,11 @@ async function runCase(kind: 'sluice' | 'haproxy', c: WireCase): Promise<void> {
     proc = await (kind === 'sluice' ? startSluice : startHaproxy)(config, { waitPorts: [fe] });
     for (const [raw, exp] of [[raw1, c.expect], [raw2, c.expect2]] as const) {
       if (exp === undefined) continue;
-      await raw.waitConnections(1, 3000);
+      // Generous: on a saturated CI machine haproxy once made no check connection within 3 s.
+      await raw.waitConnections(1, 10000);
       const conn = raw.conns[0]!;
       const want = fill(exp, raw1.port);
-      const got = await conn.waitFor((d) => masked(d).length >= want.length, 3000);
+      const got = await conn.waitFor((d) => masked(d).length >= want.length, 10000);
       assert.equal(JSON.stringify(masked(got)), JSON.stringify(want), `${kind}: bytes of the first check connection`);
     }
   } finally {

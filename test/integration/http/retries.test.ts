@@ -28,7 +28,11 @@ async function drive(proc: ProcHandle, port: number, n: number): Promise<{ statu
   }
   const logs = (): string[] => proc.lines().map((l) => l.text).filter((l) => LOG_LINE.test(l));
   // Generous: on a loaded 2-core CI machine the reference once took over 3 s to write its line.
-  await until(() => logs().length >= n, 10000, `${n} log lines`);
+  try {
+    await until(() => logs().length >= n, 10000, `${n} log lines`);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}; statuses ${statuses.join(',')}\n${proc.describe()}`);
+  }
   return { statuses, logs: logs() };
 }
 

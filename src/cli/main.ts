@@ -34,7 +34,11 @@ async function main(argv: string[]): Promise<number> {
   printDiagnostics(diagnostics, args.quiet);
   if (!config) return 1;
   if (args.check) {
-    process.stdout.write('Configuration file is valid\n');
+    // As haproxy -c: these lines are left out with -q.
+    if (!args.quiet) {
+      if (diagnostics.some((d) => d.severity === 'warning')) process.stdout.write('Warnings were found.\n');
+      process.stdout.write('Configuration file is valid\n');
+    }
     return 0;
   }
   const rt = new Runtime(config);

@@ -151,7 +151,7 @@ registerProxyKeywords([
           ctx.report.warning(`'errorfiles' : status code '${c}' not handled, ignored.`);
           continue;
         }
-        statuses.push(st);
+        if (!statuses.includes(st)) statuses.push(st);
       }
       ctx.proxy.errorSources.push({ section: name, codes: statuses, loc: ctx.loc });
     },
@@ -165,7 +165,12 @@ export interface HttpErrorsSection {
   loc: SourceLoc;
 }
 
-const httpErrorsSections = new WeakMap<ParserState, HttpErrorsSection[]>();
+const sectionsOf = new WeakMap<ParserState, HttpErrorsSection[]>();
+
+/** The http-errors sections read so far, in declaration order. */
+export function httpErrorsSections(state: ParserState): readonly HttpErrorsSection[] {
+  return sectionsOf.get(state) ?? [];
+}
 
 registerSection({
   name: 'http-errors',
@@ -181,8 +186,8 @@ registerSection({
       report.alert(`'${args[0]}' : character '${bad}' is not permitted in '${args[0]}' name '${name}'.`);
       return undefined;
     }
-    let list = httpErrorsSections.get(state);
-    if (list === undefined) httpErrorsSections.set(state, (list = []));
+    let list = sectionsOf.get(state);
+    if (list === undefined) sectionsOf.set(state, (list = []));
     const dup = list.find((x) => x.name === name);
     if (dup !== undefined) {
       report.alert(`http-errors section '${name}' has the same name as another http-errors section declared at ${dup.loc.file}:${dup.loc.line}.`);
@@ -207,7 +212,7 @@ registerSection({
 // Proxies using `errorfiles` get their messages once every section is known, applied in the order
 // the errorfile and errorfiles lines were written (a later line replaces an earlier one).
 registerPostCheck((state) => {
-  const sections = httpErrorsSections.get(state) ?? [];
+  const sections = httpErrorsSections(state);
   for (const p of [...state.defaultsSections, ...state.proxies]) {
     if (!p.errorSources.some((x) => 'section' in x)) continue;
     // A defaults section's references are checked in the proxies that use them.
@@ -224,6 +229,13 @@ registerPostCheck((state) => {
         continue;
       }
       for (const [status, data] of sec.files) if (src.codes.length === 0 || src.codes.includes(status)) files.set(status, data);
+      for (const status of src.codes) {
+        if (report && !sec.files.has(status)) {
+          state.diags.warning(
+            `config: proxy '${p.name}' : status '${status}' not declared in http-errors section '${sec.name}' (at ${src.loc.file}:${src.loc.line}).`,
+          );
+        }
+      }
     }
     p.errorfiles = files;
   }

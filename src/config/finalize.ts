@@ -5,6 +5,7 @@ import type { InetAddress } from './address.js';
 import type { LogTargetDraft } from './logs.js';
 import type { AddressSpec, Config, HttpRuleSpec, GlobalConfig, LogTarget, ProxyConfig, ResolversConfig, ServerCheckSettings, ServerConfig } from './model.js';
 import { finalizeRuleset } from './checks.js';
+import { httpErrorsSections } from './errorfile.js';
 import { applyConnMode } from './options.js';
 import { agentPortOf } from './server-checks.js';
 import type { ParserState, ProxyDraft, ServerDraft } from './state.js';
@@ -55,7 +56,8 @@ export function buildConfig(state: ParserState, files: string[]): Config {
     loc: r.loc,
   }));
   const userlists = state.userlists.map((u) => ({ name: u.name, lines: u.lines.map((l) => ({ words: [...l.words], loc: l.loc })), loc: u.loc }));
-  return deepFreeze({ global, proxies, resolvers, userlists, files: [...files] });
+  const httpErrors = new Map(httpErrorsSections(state).map((x) => [x.name, new Map(x.files)]));
+  return deepFreeze({ global, proxies, resolvers, userlists, httpErrors, files: [...files] });
 }
 
 function ruleSpec(r: HttpRuleSpec): HttpRuleSpec {

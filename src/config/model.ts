@@ -403,6 +403,8 @@ export interface Config {
   proxies: ProxyConfig[];
   resolvers: ResolversConfig[];
   userlists: UserlistConfig[];
+  /** `http-errors` sections by name: their messages by status, for `errorfiles` reply arguments. */
+  httpErrors: Map<string, Map<number, Buffer>>;
   /** Files read, in order. */
   files: string[];
 }

@@ -22,6 +22,8 @@ import { acceptCondition } from '../config/proxy-keywords.js';
 import { getLogFormatChecker, suggest } from '../config/registry.js';
 import { conditionFrom } from '../config/state.js';
 import { HTTP_ACTIONS_KNOWN } from '../config/known-keywords.js';
+import { httpErrorsSections } from '../config/errorfile.js';
+import { atol } from '../config/units.js';
 import type { AclTable, FileCache } from '../acl/index.js';
 import {
   checkUserlistHeader,
@@ -47,9 +49,36 @@ const LISTS: Record<RuleDir, 'httpRequestRules' | 'httpResponseRules' | 'httpAft
   'after-response': 'httpAfterResponseRules',
 };
 
+/** What replies are built with besides the rule: buffer sizes and the http-errors sections. */
+interface ReplyLimits {
+  bufsize: number;
+  maxrewrite: number;
+  /** Absent while the configuration is read (sections may come later). */
+  httpErrors?: ReadonlyMap<string, ReadonlyMap<number, Buffer>>;
+}
+
 /** The where-object a rule of `proxy` is compiled with, at load time and at start-up alike. */
-function ruleWhere(loc: SourceLoc, proxyName: string, frontend: boolean, errorfiles: ReadonlyMap<number, Buffer>, bufsize: number, maxrewrite: number): RuleWhere {
-  return { file: loc.file, line: loc.line, proxyName, frontend, errorfiles, bufsize, maxrewrite };
+function ruleWhere(loc: SourceLoc, proxyName: string, frontend: boolean, errorfiles: ReadonlyMap<number, Buffer>, lim: ReplyLimits): RuleWhere {
+  const where: RuleWhere = { file: loc.file, line: loc.line, proxyName, frontend, errorfiles, bufsize: lim.bufsize, maxrewrite: lim.maxrewrite };
+  if (lim.httpErrors !== undefined) where.httpErrors = lim.httpErrors;
+  return where;
+}
+
+/** Limits at load time: the tune settings read so far. */
+function loadLimits(state: ProxyContext['state']): ReplyLimits {
+  const tune = state.global.tune;
+  return { bufsize: tune.bufsize, maxrewrite: Math.min(tune.maxrewrite, tune.bufsize >> 1) };
+}
+
+/** `errorfiles <section>` references of rule replies, checked once every section is read. */
+const sectionRefs = new WeakMap<ProxyContext['state'], Array<{ proxy: string; section: string; status: number }>>();
+
+function refSections(state: ProxyContext['state'], proxy: string): (section: string, status: number) => void {
+  return (section, status) => {
+    let list = sectionRefs.get(state);
+    if (list === undefined) sectionRefs.set(state, (list = []));
+    list.push({ proxy, section, status });
+  };
 }
 
 function parseRule(dir: RuleDir, ctx: ProxyContext): void {
@@ -67,8 +96,8 @@ function parseRule(dir: RuleDir, ctx: ProxyContext): void {
     report.warning(`previous '${kw}' action is final and has no condition attached, further entries are NOOP.`, 'parsing:');
   }
   const spec: HttpRuleSpec = { words, loc: ctx.loc, acls: proxy.acls };
-  const tune = state.global.tune;
-  const where = ruleWhere(ctx.loc, proxy.name, proxy.fe, proxy.errorfiles, tune.bufsize, Math.min(tune.maxrewrite, tune.bufsize >> 1));
+  const where = ruleWhere(ctx.loc, proxy.name, proxy.fe, proxy.errorfiles, loadLimits(state));
+  where.errorfilesRef = refSections(state, proxy.name);
   where.acls = tableOf(proxy.acls, sampleDir(dir));
   where.declareCapture = (len) => {
     spec.captureSlot = proxy.reqCaptures.length;
@@ -119,8 +148,10 @@ function parseHttpError(ctx: ProxyContext): void {
     report.alert("'http-error' expects 'status' followed by a status code as first argument.", 'parsing:');
     return;
   }
+  // `http-error status N errorfiles S` stands for `errorfiles S N`, in order with those lines.
+  let section: string | undefined;
   try {
-    const { next } = compileHttpError(args.slice(1), ctx.loc, proxy.errorfiles, state.global.tune.bufsize, state.global.tune.maxrewrite, (m) => report.warning(m));
+    const { next } = compileHttpError(args.slice(1), ctx.loc, proxy.errorfiles, loadLimits(state), (m) => report.warning(m), (s) => (section = s));
     if (args[next + 1] !== undefined) {
       report.alert(`http-error : unexpected argument '${args[next + 1]}'.`, 'parsing:');
       return;
@@ -130,11 +161,19 @@ function parseHttpError(ctx: ProxyContext): void {
     report.alert(`http-error : ${e.message}.`, 'parsing:');
     return;
   }
-  proxy.httpErrors.push({ words: args.slice(1), loc: ctx.loc, acls: [] });
+  if (section !== undefined) proxy.errorSources.push({ section, codes: [atol(args[2] ?? '')], loc: ctx.loc });
+  else proxy.httpErrors.push({ words: args.slice(1), loc: ctx.loc, acls: [] });
 }
 
-function compileHttpError(words: readonly string[], loc: SourceLoc, errorfiles: ReadonlyMap<number, Buffer>, bufsize: number, maxrewrite: number, warn: (m: string) => void): { reply: ReplyTemplate; next: number } {
-  return parseReply(words, 0, 0, { dir: 'res', http: true, file: loc.file, line: loc.line, errorfiles, bufsize, maxrewrite: Math.min(maxrewrite, bufsize >> 1), warn, refs: [] });
+function compileHttpError(
+  words: readonly string[],
+  loc: SourceLoc,
+  errorfiles: ReadonlyMap<number, Buffer>,
+  lim: ReplyLimits,
+  warn: (m: string) => void,
+  errorfilesRef?: (section: string) => void,
+): { reply: ReplyTemplate; next: number } {
+  return parseReply(words, 0, 0, { dir: 'res', http: true, file: loc.file, line: loc.line, errorfiles, ...lim, warn, errorfilesRef, refs: [] });
 }
 
 /** `capture request|response header NAME len N` (cfgparse-listen.c). */
@@ -259,6 +298,14 @@ registerPostCheck((state) => {
       state.diags.alert(e.message, { file: e.file, line: e.line }, 'parsing:');
     }
   }
+  const sections = new Map(httpErrorsSections(state).map((x) => [x.name, x.files]));
+  for (const r of sectionRefs.get(state) ?? []) {
+    const files = sections.get(r.section);
+    if (files === undefined) state.diags.alert(`Proxy '${r.proxy}': unknown http-errors section '${r.section}' referenced by an http reply .`);
+    else if (!files.has(r.status)) {
+      state.diags.warning(`Proxy '${r.proxy}': status '${r.status}' referenced by an http reply not declared in http-errors section '${r.section}'.`);
+    }
+  }
   for (const p of state.proxies) {
     for (const r of p.useServers) {
       if (!r.server.includes('%[') && !p.servers.some((s) => s.name === r.server)) {
@@ -278,7 +325,7 @@ export class ProxyHttpRules {
   /** `http-error` replies by status. */
   readonly errors: ReadonlyMap<number, ReplyTemplate>;
 
-  constructor(p: ProxyConfig, userlists: ReadonlyMap<string, Userlist>, bufsize: number, maxrewrite: number, files?: FileCache) {
+  constructor(p: ProxyConfig, userlists: ReadonlyMap<string, Userlist>, lim: Required<ReplyLimits>, files?: FileCache) {
     const tables = new Map<string, AclTable>();
     const tableIds = new Map<readonly AclDef[], number>();
     const fe = p.kind !== 'backend';
@@ -289,7 +336,7 @@ export class ProxyHttpRules {
         const key = `${id}:${dir}`;
         let t = tables.get(key);
         if (t === undefined) tables.set(key, (t = tableOf(s.acls, sampleDir(dir), files)));
-        const where = ruleWhere(s.loc, p.name, fe, p.errorfiles, bufsize, maxrewrite);
+        const where = ruleWhere(s.loc, p.name, fe, p.errorfiles, lim);
         where.acls = t;
         where.files = files;
         where.declareCapture = () => s.captureSlot ?? 0;
@@ -304,7 +351,7 @@ export class ProxyHttpRules {
     resolveUserlistRefs(takeUserlistRefs(), userlists, p.name);
     const errors = new Map<number, ReplyTemplate>();
     for (const s of p.httpErrors) {
-      const { reply } = compileHttpError(s.words, s.loc, p.errorfiles, bufsize, maxrewrite, () => {});
+      const { reply } = compileHttpError(s.words, s.loc, p.errorfiles, lim, () => {});
       errors.set(reply.status, reply);
     }
     this.errors = errors;

@@ -36,7 +36,7 @@ export class Runtime {
     const files = new FileCache();
     const maxrewrite = g.tune.maxrewrite;
     const rules = new Map(
-      config.proxies.filter((p) => p.mode === 'http' && !p.disabled).map((p) => [p, new ProxyHttpRules(p, userlists, g.tune.bufsize, maxrewrite, files)]),
+      config.proxies.filter((p) => p.mode === 'http' && !p.disabled).map((p) => [p, new ProxyHttpRules(p, userlists, { bufsize: g.tune.bufsize, maxrewrite, httpErrors: config.httpErrors }, files)]),
     );
     for (const p of config.proxies) {
       if (p.kind !== 'frontend' && !p.disabled) {

@@ -172,6 +172,8 @@ class Parse implements ActionParse {
       files: w.files,
       refs: this.refs,
       errorfiles: w.errorfiles,
+      httpErrors: w.httpErrors,
+      errorfilesRef: w.errorfilesRef?.bind(w),
       bufsize: w.bufsize ?? DEFAULT_BUFSIZE,
       maxrewrite: w.maxrewrite ?? DEFAULT_MAXREWRITE,
       warn: (m) => this.warn(m),

@@ -163,6 +163,13 @@ export class ReplyError extends Error {}
 export interface ReplyEnv extends RuleStringOptions {
   baseDir?: string | undefined;
   errorfiles?: ReadonlyMap<number, Buffer> | undefined;
+  /**
+   * The http-errors sections by name, for `errorfiles <name>`. Absent while the configuration is
+   * still being read (a section may come later): the reply is then a placeholder, and
+   * `errorfilesRef` hears of the reference so that it can be checked once every section is known.
+   */
+  httpErrors?: ReadonlyMap<string, ReadonlyMap<number, Buffer>> | undefined;
+  errorfilesRef?(section: string, status: number): void;
   bufsize: number;
   maxrewrite: number;
   warn(message: string): void;
@@ -218,6 +225,17 @@ function assemble(
   return new HttpReply(status, httpReason(status), 11, headers, payload, false, false);
 }
 
+/**
+ * The reply of `errorfiles <section>` for `status`: the section's message, or, when the section
+ * has none for it, an empty reply with that status (HAProxy warns at start-up and sends that).
+ */
+function sectionReply(env: ReplyEnv, section: string, status: number): HttpReply {
+  env.errorfilesRef?.(section, status);
+  const files = env.httpErrors?.get(section);
+  if (files === undefined) return errorReply(status);
+  return files.has(status) ? errorReply(status, files) : assemble(status, null, [], null, null, null);
+}
+
 function resolvePath(env: ReplyEnv, file: string): string {
   return isAbsolute(file) || env.baseDir === undefined ? file : resolve(env.baseDir, file);
 }
@@ -254,6 +272,7 @@ function loadPayload(env: ReplyEnv, file: string): Buffer {
 const enum Kind {
   Empty,
   ErrMsg,
+  ErrFiles,
   Raw,
   LogFmt,
 }
@@ -269,6 +288,7 @@ export function parseReply(words: readonly string[], start: number, defaultStatu
   let kind = Kind.Empty;
   let actArg = '';
   let errmsg: HttpReply | null = null;
+  let section = '';
   let raw: Buffer | null = null;
   let lfText: string | null = null;
   // Header values are compiled as they are read, so that their errors come first, as in HAProxy.
@@ -293,7 +313,10 @@ export function parseReply(words: readonly string[], start: number, defaultStatu
       i += 2;
     } else if (w === 'errorfiles') {
       payload(w);
-      throw new ReplyError(`'errorfiles' (http-errors sections) is not supported yet by sluice`);
+      if (arg(i + 1) === '') throw new ReplyError(`'${w}' expects <name> as argument`);
+      section = arg(i + 1);
+      kind = Kind.ErrFiles;
+      i += 2;
     } else if (w === 'default-errorfiles') {
       payload(w);
       kind = Kind.ErrMsg;
@@ -351,11 +374,13 @@ export function parseReply(words: readonly string[], start: number, defaultStatu
       }
       break;
     case Kind.ErrMsg:
+    case Kind.ErrFiles:
       if (errmsg === null && !ERROR_CODES.includes(status)) {
         throw new ReplyError(`status code '${status}' not handled by default with '${actArg}' argument.`);
       }
       if (ctype !== null) env.warn(`content-type '${ctype}' ignored by the http reply when used with an erorrfile.`);
       if (hdrs.length > 0) env.warn('hdr parameters ignored by the http reply when used with an erorrfile.');
+      if (kind === Kind.ErrFiles) return { reply: new ReplyTemplate(status, sectionReply(env, section, status), null, [], null, null), next: i };
       return { reply: new ReplyTemplate(status, errmsg ?? errorReply(status, env.errorfiles), null, [], null, null, errmsg === null), next: i };
     case Kind.Raw: {
       const len = raw!.length;

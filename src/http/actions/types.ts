@@ -158,6 +158,9 @@ export interface RuleWhere {
   frontend?: boolean;
   /** `errorfile` messages of the proxy (status -> file contents), for deny/tarpit/auth answers. */
   errorfiles?: ReadonlyMap<number, Buffer>;
+  /** The http-errors sections, and who hears of `errorfiles` references (see ReplyEnv). */
+  httpErrors?: ReadonlyMap<string, ReadonlyMap<number, Buffer>>;
+  errorfilesRef?(section: string, status: number): void;
   /** tune.bufsize (default 16384): `file` payloads larger than it are refused. */
   bufsize?: number;
   /** tune.maxrewrite (default 1024): payloads leaving less room than it get a warning. */

@@ -193,7 +193,14 @@ backend be
     const s = await runCheck('sluice', cfg);
     const h = await runCheck('haproxy', cfg);
     assert.equal(s.code, 0, s.stderr);
-    assert.match(s.stdout, /Configuration file is valid/);
+    assert.equal(s.stdout, 'Warnings were found.\nConfiguration file is valid\n');
+    assert.equal(s.stdout, h.stdout);
+    // -q leaves stdout empty, as with haproxy.
+    const sq = await runCheck('sluice', cfg, { args: ['-q'] });
+    const hq = await runCheck('haproxy', cfg, { args: ['-q'] });
+    assert.equal(sq.code, 0, sq.stderr);
+    assert.equal(sq.stdout, '');
+    assert.equal(sq.stdout, hq.stdout);
     assert.match(s.stderr, /^\[WARNING\] {2}\(\d+\) : config : missing timeouts for frontend 'fe'\.$/m);
     assert.match(s.stderr, /^\[WARNING\] {2}\(\d+\) : config : missing timeouts for backend 'be'\.$/m);
     // The explanation lines under each warning, exactly as haproxy words them.

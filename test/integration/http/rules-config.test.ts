@@ -136,13 +136,11 @@ const CASES: Case[] = [
     name: 'http-request deny errorfiles naming an unknown http-errors section',
     config: cfg('    http-request deny errorfiles nosuch\n'),
     expect: /^Proxy 'fe': unknown http-errors section 'nosuch' referenced by an http reply \.$/,
-    todo: "sluice refuses any 'errorfiles' argument of a rule as not supported yet",
   },
   {
     name: 'http-request return errorfiles naming an unknown http-errors section',
     config: cfg('    http-request return errorfiles nosuch\n'),
     expect: /^Proxy 'fe': unknown http-errors section 'nosuch' referenced by an http reply \.$/,
-    todo: "sluice refuses any 'errorfiles' argument of a rule as not supported yet",
   },
 ];
 
@@ -176,7 +174,7 @@ test('-c: the expected messages are what haproxy 2.6 prints', { skip: skipUnless
   }
 });
 
-test('-c: a rule using an existing http-errors section is valid, as for haproxy', { todo: "sluice refuses any 'errorfiles' argument of a rule as not supported yet" }, async () => {
+test('-c: a rule using an existing http-errors section is valid, as for haproxy', async () => {
   // The check runs in the configuration's folder, where the error file is written.
   const config = 'http-errors myerrors\n    errorfile 403 403.http\n' + cfg('    http-request deny errorfiles myerrors\n');
   const files = { '403.http': 'HTTP/1.1 403 Forbidden\r\nContent-Length: 3\r\n\r\nno\n' };
@@ -186,4 +184,40 @@ test('-c: a rule using an existing http-errors section is valid, as for haproxy'
   }
   const s = await runCheck('sluice', config, { files });
   assert.equal(s.code, 0, s.stderr);
+});
+
+test('-c: statuses missing from an http-errors section get the warnings haproxy prints', async () => {
+  const config =
+    'http-errors myerrors\n    errorfile 403 403.http\n' +
+    cfg(
+      '    errorfiles myerrors 404 403 404\n' +
+        '    http-error status 503 errorfiles myerrors\n' +
+        '    http-request deny status 500 errorfiles myerrors if { path /a }\n' +
+        '    http-request return status 404 errorfiles myerrors content-type text/plain hdr x y if { path /b }\n' +
+        '    http-request deny errorfiles myerrors if { path /c }\n',
+    );
+  const files = { '403.http': 'HTTP/1.1 403 Forbidden\r\nContent-Length: 3\r\n\r\nno\n' };
+  const warnings = (stderr: string): string[] =>
+    stderr
+      .split('\n')
+      .filter((l) => l.startsWith('[WARNING]'))
+      .map((l) => l.replace(/\(\d+\)/, '(PID)').replaceAll(/[^\s[(]*(haproxy|sluice)\.cfg/g, 'CFG'))
+      .sort();
+  const s = await runCheck('sluice', config, { files });
+  assert.equal(s.code, 0, s.stderr);
+  const expected = [
+    "config: proxy 'fe' : status '404' not declared in http-errors section 'myerrors' (at CFG:11).",
+    "config: proxy 'fe' : status '503' not declared in http-errors section 'myerrors' (at CFG:12).",
+    "Proxy 'fe': status '500' referenced by an http reply not declared in http-errors section 'myerrors'.",
+    "Proxy 'fe': status '404' referenced by an http reply not declared in http-errors section 'myerrors'.",
+    "parsing [CFG:14] : content-type 'text/plain' ignored by the http reply when used with an erorrfile.",
+    'parsing [CFG:14] : hdr parameters ignored by the http reply when used with an erorrfile.',
+  ];
+  assert.deepEqual(warnings(s.stderr), expected.map((m) => `[WARNING]  (PID) : config : ${m}`).sort());
+  assert.equal(s.stdout, 'Warnings were found.\nConfiguration file is valid\n');
+  if (skipUnless('haproxy') !== false) return;
+  const h = await runCheck('haproxy', config, { files });
+  assert.equal(h.code, 0, h.stderr);
+  assert.deepEqual(warnings(s.stderr), warnings(h.stderr));
+  assert.equal(s.stdout, h.stdout);
 });

@@ -68,6 +68,18 @@ export abstract class Txn implements SampleCtx, RuleContext {
     this.l7RetryDisabled = true;
   }
 
+  withoutResponse<T>(build: () => T): T {
+    const { res, status } = this;
+    this.res = null;
+    this.status = 0;
+    try {
+      return build();
+    } finally {
+      this.res = res;
+      this.status = status;
+    }
+  }
+
   setCapture(slot: number, value: string): void {
     const slots = this.front.fe.config.reqCaptures;
     const def = slots[slot];

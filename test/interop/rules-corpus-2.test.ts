@@ -94,6 +94,7 @@ backend be_web
     http-response set-var(txn.st) status if { status 418 }
     http-response return status 200 content-type text/plain lf-string "replaced, origin said %[var(txn.st)]" hdr X-Replaced yes if { status 418 }
     http-response return status 200 content-type text/plain lf-string "origin said [%[status]]" if { status 419 }
+    http-response deny status 403 content-type text/plain lf-string "header [%[res.hdr(x-type)]] path [%[var(txn.path)]]" if { status 420 }
     http-response set-var(txn.ctype) res.hdr(x-type)
     http-response set-var(res.len) res.hdr(content-length)
     http-response set-header X-Type "t=%[var(txn.ctype)] len=%[var(res.len)]" if { var(txn.path) -m beg /resp/var/ }
@@ -200,8 +201,8 @@ const CASES: Case[] = [
     name: 'http-response return: %[status] in its lf-string is empty',
     send: get('/x?status=419&size=3'),
     status: 200,
-    todo: "sluice still sees the server's status while building an http-response return",
   },
+  { name: 'http-response deny: res.hdr in its lf-string is empty, request fetches still work', send: get('/x?status=420&hdr=X-Type:abc&size=3'), status: 403 },
   { name: 'http-response set-var read back in a header (txn and res scopes)', send: get('/resp/var/?hdr=X-Type:abc&size=5'), status: 200, server: 'web' },
   { name: 'a req-scope variable is gone on the response side', send: get('/resp/reqvar/'), status: 200, server: 'web' },
   { name: 'http-response rules on a HEAD response', send: req('HEAD', '/resp/set/?size=9'), status: 200, server: 'web' },

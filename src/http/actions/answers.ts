@@ -18,7 +18,12 @@ function answerer(t: ReplyTemplate, cause: 'L' | 'P', denied: boolean): (ctx: Ru
     const v = answer(t.status, t.constant, cause, denied, t.errmsg);
     return () => v;
   }
-  return (ctx) => answer(t.status, t.build(ctx), cause, denied, t.errmsg);
+  return (ctx) => answer(t.status, buildReply(t, ctx), cause, denied, t.errmsg);
+}
+
+/** A dynamic reply, built as HAProxy builds it: after the server's response was dropped. */
+function buildReply(t: ReplyTemplate, ctx: RuleContext): HttpReply {
+  return ctx.withoutResponse !== undefined ? ctx.withoutResponse(() => t.build(ctx)) : t.build(ctx);
 }
 
 /** `return [status N] [content-type T] [string S|file F|lf-string F|lf-file F|errorfile F|default-errorfiles] [hdr N V]*`. */
@@ -53,7 +58,7 @@ export const parseDeny: ActionParser = (p) => {
     return {
       next,
       final: true,
-      run: constant !== null ? () => constant : (ctx) => ({ kind: VerdictKind.Tarpit, status: reply.status, reply: reply.build(ctx) }),
+      run: constant !== null ? () => constant : (ctx) => ({ kind: VerdictKind.Tarpit, status: reply.status, reply: buildReply(reply, ctx) }),
     };
   }
   return { next, final: true, run: answerer(reply, 'P', true) };

@@ -43,6 +43,11 @@ export interface RuleContext extends SampleCtx {
    * the record's arrays are shared and frozen), never keep `rec`.
    */
   fillLogRecord?(rec: LogRecord): void;
+  /**
+   * Optional: runs `build` with the server's response out of sight (no `res`, no status), as
+   * HAProxy empties the response channel before it builds a reply of deny, return or tarpit.
+   */
+  withoutResponse?<T>(build: () => T): T;
 }
 
 /** What a rule tells the stream to do next. */

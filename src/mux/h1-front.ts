@@ -20,7 +20,7 @@ import { newTimer, wheel, type Timer } from '../core/timer.js';
 import { Cause, errorPage, Phase, termState } from '../core/errors.js';
 import type { Frontend, FrontConn } from '../proxy/frontend.js';
 import { HttpStream } from '../stream/http-stream.js';
-import { buildHttpLogRecord, connLogRecord } from '../stream/log-record.js';
+import { buildHttpLogRecord } from '../stream/log-record.js';
 import type { SampleValue } from '../acl/index.js';
 import type { ClientSide, ServerSide } from '../stream/sides.js';
 import { H2FrontConn } from './h2-front.js';
@@ -102,7 +102,6 @@ export class H1FrontConn implements FrontConn, H1ParserEvents, ClientSide {
     socket.on('drain', () => this.stream?.onClientDrain());
     const t = fe.config.timeouts;
     this.arm('head', t.httpRequest ?? t.client);
-    if (fe.logger?.logsAtAccept) fe.logger.accepted(connLogRecord(fe, this.clientIp, this.clientPort, this.localIp, this.localPort, this.acceptDate));
   }
 
   private arm(what: 'head' | 'keepalive' | 'client' | 'none', ms: number | undefined): void {

@@ -16,7 +16,6 @@ import { endWithTrailers, onEndStream } from './h2-stream-util.js';
 import type { Frontend, FrontConn } from '../proxy/frontend.js';
 import type { ClientSide, ServerSide } from '../stream/sides.js';
 import { HttpStream } from '../stream/http-stream.js';
-import { connLogRecord } from '../stream/log-record.js';
 import { stripV4Mapped } from './h1-front.js';
 
 const {
@@ -89,7 +88,6 @@ export class H2FrontConn implements FrontConn {
     });
     s.on('close', () => this.onClosed());
     this.armIdle();
-    if (fe.logger?.logsAtAccept && initial === null) fe.logger.accepted(connLogRecord(fe, this.clientIp, this.clientPort, this.localIp, this.localPort, this.acceptDate));
   }
 
   private onStream(st: http2.ServerHttp2Stream, flags: number, raw: string[]): void {

@@ -15,7 +15,7 @@ import { H2Pool, type H2BackStream } from '../mux/h2-back.js';
 import { serverConnectOptions } from '../net/tls.js';
 import { applyForwardFor } from '../http/index.js';
 import { HttpAnalysers, St, Stage, type TimerFor } from './analysers.js';
-import { buildHttpLogRecord, nextRequestCounter } from './log-record.js';
+import { buildHttpLogRecord, connLogRecord, nextRequestCounter } from './log-record.js';
 import type { LogRecord } from '../log/index.js';
 import { afterConnectFailure, afterRetryableFailure, RetryDecision, retryPause } from './retry.js';
 import { RETRY_L7_MASK, RetryOn, retryStatusFlag } from '../config/model.js';
@@ -95,6 +95,10 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
   start(): void {
     const fe = this.front.fe;
     const req = this.req;
+    // HAProxy's "Connect from" line (no log format) comes with each stream, not each connection:
+    // one per request, none for a connection that never sent a whole request head.
+    const f = this.front;
+    if (fe.logger?.logsAtAccept) fe.logger.accepted(connLogRecord(fe, f.clientIp, f.clientPort, f.localIp, f.localPort, f.acceptDate, this.reqId));
     this.bytesIn += this.front.headBytes;
     if (isWebsocketUpgrade(req) && headerGet(req.headers, 'sec-websocket-key') === undefined) {
       // As HAProxy: a WebSocket handshake without its key is not forwarded.

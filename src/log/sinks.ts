@@ -51,6 +51,8 @@ export interface LogSinkOptions {
 
 /** Sends finished datagrams or lines; shared by the sinks of one destination kind. */
 interface Transport {
+  /** Sends datagrams (the newline then comes on top of the target's `len`). */
+  readonly datagram: boolean;
   write(buf: Buffer, sink: Sink): void;
   release(): void;
 }
@@ -90,7 +92,7 @@ class Sink implements LogSink {
     if (this.closed || level > t.maxLevel) return;
     if (level < t.minLevel) level = t.minLevel;
     const header = syslogHeader(t.format, t.facility, level, this.id, this.clock());
-    this.transport.write(frameLine(header, msg, t.len), this);
+    this.transport.write(frameLine(header, msg, t.len, this.transport.datagram), this);
   }
 
   /** A transport reports a failed send here; only the first one is shown. */
@@ -118,6 +120,7 @@ function isWouldBlock(err: Error): boolean {
  * piling up in memory.
  */
 class StreamTransport implements Transport {
+  readonly datagram = false;
   private broken = false;
   private lastSink: Sink | undefined;
 
@@ -155,6 +158,7 @@ class StreamTransport implements Transport {
 
 /** One UDP socket per address family for all sinks, as HAProxy does; unref'd. */
 class UdpTransport implements Transport {
+  readonly datagram = true;
   private static shared: { 4?: UdpTransport; 6?: UdpTransport } = {};
   private refs = 0;
   private pending = 0;
@@ -230,6 +234,7 @@ function loadUnixDgram(): UnixDgramModule | Error {
 }
 
 class UnixTransport implements Transport {
+  readonly datagram = true;
   private static shared: UnixTransport | undefined;
   private refs = 0;
   private pending = 0;

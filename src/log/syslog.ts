@@ -107,8 +107,10 @@ function tagPid(id: SyslogIdentity): string {
 /**
  * The bytes sent for one message: header + message + "\n", cut so that the whole line,
  * newline included, fits in `maxLen` bytes (HAProxy truncates, it never splits); 0 = no limit.
+ * A datagram (UDP, unix socket) keeps `maxLen` bytes before its newline, as HAProxy's sendmsg
+ * path adds the newline on top of the cut line.
  */
-export function frameLine(header: string, msg: string, maxLen: number): Buffer {
+export function frameLine(header: string, msg: string, maxLen: number, datagram = false): Buffer {
   // Trailing newlines or NULs in the message are dropped, as HAProxy does.
   let end = msg.length;
   while (end > 0) {
@@ -120,7 +122,7 @@ export function frameLine(header: string, msg: string, maxLen: number): Buffer {
   const line = header + msg;
   // A length of 0 means "no limit", like HAProxy's stdout writer.
   if (maxLen <= 0) return Buffer.from(line + '\n');
-  const limit = maxLen - 1;
+  const limit = datagram ? maxLen : maxLen - 1;
   if (Buffer.byteLength(line) <= limit) return Buffer.from(line + '\n');
   const buf = Buffer.allocUnsafe(limit + 1);
   // Cut at a byte boundary, as HAProxy does; a split UTF-8 character is the sender's problem.

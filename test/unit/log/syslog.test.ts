@@ -85,6 +85,10 @@ test('lines are cut so that the whole line, newline included, fits in `len`', ()
   assert.equal(frameLine('<134>1234567890', 'msg', 5).toString(), '<134\n');
   // Exactly len - 1 bytes of content are not cut.
   assert.equal(frameLine('', 'y'.repeat(79), 80).toString(), 'y'.repeat(79) + '\n');
+  // Datagrams keep `len` bytes and add the newline, as HAProxy's sendmsg path does.
+  assert.equal(frameLine('<134>1234567890', 'msg', 5, true).toString(), '<134>\n');
+  assert.equal(frameLine('', 'y'.repeat(90), 80, true).toString(), 'y'.repeat(80) + '\n');
+  assert.equal(frameLine('', 'y'.repeat(80), 80, true).toString(), 'y'.repeat(80) + '\n');
   // Trailing newlines of a message are dropped; 0 means no limit.
   assert.equal(frameLine('', 'abc\n\n', 0).toString(), 'abc\n');
 });

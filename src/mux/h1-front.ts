@@ -46,6 +46,8 @@ export class H1FrontConn implements FrontConn, H1ParserEvents, ClientSide {
   /** Close after the current exchange (graceful stop, Connection: close, errors). */
   closeAfter = false;
   closed = false;
+  /** The client reset while a stream goes on with the server (ClientSide.clientGone). */
+  clientGone = false;
   /** The client sent its FIN. */
   clientEnded = false;
   /** The connection is a tunnel now (after 101 or CONNECT). */
@@ -217,8 +219,14 @@ export class H1FrontConn implements FrontConn, H1ParserEvents, ClientSide {
   }
 
   private onSocketGone(): void {
-    if (this.closed) return;
+    if (this.closed || this.clientGone) return;
     const s = this.stream;
+    if (s !== null && s.outlivesClient()) {
+      // The exchange goes on without the client; the connection ends with the stream.
+      this.clientGone = true;
+      wheel.disarm(this.timer);
+      return;
+    }
     if (s !== null) s.onClientGone();
     else this.logAbandoned();
     this.close(false);
@@ -410,7 +418,7 @@ export class H1FrontConn implements FrontConn, H1ParserEvents, ClientSide {
 
   /** Writes to the client; returns false when the socket buffer is full (wait for drain). */
   write(data: Buffer | string): boolean {
-    if (this.closed) return true;
+    if (this.closed || this.clientGone) return true;
     return typeof data === 'string' ? this.socket.write(data, 'latin1') : this.socket.write(data);
   }
 
@@ -444,7 +452,7 @@ export class H1FrontConn implements FrontConn, H1ParserEvents, ClientSide {
   streamDone(s: HttpStream, close: boolean): void {
     if (this.stream !== s) return;
     this.stream = null;
-    if (close || this.closeAfter || this.clientEnded || this.tunnel || this.fe.ctx.stopping ||
+    if (close || this.closeAfter || this.clientEnded || this.clientGone || this.tunnel || this.fe.ctx.stopping ||
         this.parser.state === H1State.Error) {
       this.close();
       return;
@@ -490,6 +498,7 @@ export class H1FrontConn implements FrontConn, H1ParserEvents, ClientSide {
       this.privateConn.close(true);
       this.privateConn = null;
     }
+    if (this.clientGone) graceful = false;
     if (graceful) this.socket.end();
     else this.socket.destroy();
     // A client that never reads must not keep the socket forever after our FIN.

@@ -187,6 +187,8 @@ export class H2FrontConn implements FrontConn {
 
 /** One HTTP/2 stream of a client connection, the client side of one Stream. */
 export class H2FrontStream implements ClientSide {
+  /** A reset stream ends its exchange at once: never gone while the exchange goes on. */
+  readonly clientGone = false;
   readonly hs: HttpStream;
   readonly reqStart = Date.now();
   readonly idleSince = this.reqStart;

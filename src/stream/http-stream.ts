@@ -424,6 +424,11 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
     if (this.timerFor === 'resbody') this.armTimer('server', this.be!.config.timeouts.server);
     this.status = res.status;
     this.countStatus(res.status);
+    if (this.front.clientGone) {
+      // Nobody to send it to: the client left while the server worked.
+      this.clientAbort(Phase.Data);
+      return;
+    }
     this.closeClient = this.front.sendHead(res, this.closeClient);
     if (res.bodyKind === BodyKind.Tunnel) {
       this.st = St.Tunnel;
@@ -588,6 +593,19 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
     if (this.front.fe.config.options.abortOnClose || this.be?.config.options.abortOnClose) this.clientAbort();
   }
 
+  /**
+   * The client connection is gone (reset): whether this stream goes on without it. As HAProxy
+   * without abortonclose, a whole request that is queued, connecting or waiting for its response
+   * is still served: the server does its work, and the stream then ends as a client abort when
+   * the response head comes (CD), or with the server timeout (sH).
+   */
+  outlivesClient(): boolean {
+    if (!this.reqEnded || this.front.fe.config.options.abortOnClose || this.be?.config.options.abortOnClose) return false;
+    if (this.st !== St.Queued && this.st !== St.Connecting && this.st !== St.WaitResponse) return false;
+    this.closeClient = true;
+    return true;
+  }
+
   /** The client connection is gone (reset or closed). */
   onClientGone(): void {
     if (this.st === St.Done) return;
@@ -598,7 +616,7 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
     this.clientAbort();
   }
 
-  private clientAbort(): void {
+  private clientAbort(phase?: Phase): void {
     if (this.st === St.Hold && this.timerFor === 'tarpit') {
       // HAProxy 2.6 logs a client leaving a tarpit as the tarpit itself.
       this.tw = Date.now() - this.tHold;
@@ -606,7 +624,7 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
       return;
     }
     if (this.srv) this.srv.counters.cliAbrt++;
-    this.abort(Cause.ClientAbort, this.phaseNow(), true);
+    this.abort(Cause.ClientAbort, phase ?? this.phaseNow(), true);
   }
 
   /** The phase a stream ended from outside is logged in, by where it stands. */

@@ -38,6 +38,11 @@ export interface ClientSide {
   readonly tls: TlsInfo | null;
   /** The connection closes after the current exchange (graceful stop, errors, Connection: close). */
   closeAfter: boolean;
+  /**
+   * The client connection is gone (reset) while the stream goes on with the server: what is
+   * written to it is dropped (see HttpStream.outlivesClient).
+   */
+  readonly clientGone: boolean;
 
   /** An interim response (1xx) as it comes (dropped for clients that cannot take it). */
   sendInterim(res: HtxResponse): void;

@@ -187,7 +187,7 @@ export class Backend {
       if (Date.now() - s.warmingSince >= ss) s.warmingSince = 0;
       this.recalcWeight(s);
       // A larger maxconn may take requests from the queues.
-      this.serveQueue(s);
+      this.serveQueue(s, false);
       if (s.warmingSince !== 0) setTimeout(step, Math.max(1000, ss / 20)).unref();
     };
     this.recalcWeight(s);
@@ -214,7 +214,7 @@ export class Backend {
         for (const b of this.servers) if (b.backup) b.shutdownStreams(Cause.Up);
       }
       // A server coming back can take requests waiting in the backend queue.
-      this.serveQueue(s);
+      this.serveQueue(s, false);
     }
     // `on-marked-down shutdown-sessions`: the server's streams end with it ('D').
     if (s.state === SrvState.Down && s.config.onMarkedDownShutdown) s.shutdownStreams(Cause.Down);
@@ -345,18 +345,22 @@ export class Backend {
     this.serveQueue(s);
   }
 
-  /** Hands free slots of `s` to the oldest requests waiting on it or in the backend queue. */
-  serveQueue(s: Server): void {
+  /**
+   * Hands free slots of `s` to the oldest requests waiting on it or in the backend queue.
+   * `advance` false: a server coming up or warming takes them, which moves nobody up in the
+   * queues (HAProxy's pendconn_grab_from_px, unlike a slot freed by a request).
+   */
+  serveQueue(s: Server, advance = true): void {
     while (s.usable && (s.config.maxconn === 0 || s.served < s.config.maxconn)) {
       const sp = s.queue.peek();
       const bp = this.queue.peek();
       let p: Pending | null;
       if (sp && (!bp || sp.qSince <= bp.qSince)) {
-        s.queue.remove(sp);
+        s.queue.serve(sp, advance);
         s.conns--;
         p = sp;
       } else if (bp) {
-        this.queue.remove(bp);
+        this.queue.serve(bp, advance);
         p = bp;
       } else {
         return;

@@ -19,6 +19,14 @@ export interface Pending {
   qOwner: PendingQueue | null;
   /** When it entered the queue (ms), for ordering between a server's and its backend's queues. */
   qSince: number;
+  /** The queue's `served` count when it entered (internal; initialise to 0). */
+  qServedAtPush: number;
+  /**
+   * Its places in server queues and in backend queues (%sq, %bq), summed over every wait, as
+   * HAProxy's srv_queue_pos / prx_queue_pos; initialise to 0, the log reads them.
+   */
+  qSrvPos: number;
+  qBePos: number;
 }
 
 export class PendingQueue {
@@ -27,12 +35,19 @@ export class PendingQueue {
   private head: Pending | null = null;
   private tail: Pending | null = null;
   length = 0;
+  /**
+   * Entries that ever left this queue for a slot through the normal hand-over (HAProxy's queue
+   * `idx`). A leaving entry's place is how many left that way while it waited, plus one: neither
+   * aborted entries nor those a server coming up took advance the places behind them.
+   */
+  private served = 0;
 
   push(p: Pending): void {
     p.qPrev = this.tail;
     p.qNext = null;
     p.qOwner = this;
     p.qSince = Date.now();
+    p.qServedAtPush = this.served;
     if (this.tail) this.tail.qNext = p;
     else this.head = p;
     this.tail = p;
@@ -44,15 +59,22 @@ export class PendingQueue {
     return this.head;
   }
 
-  shift(): Pending | null {
-    const p = this.head;
-    if (p) this.remove(p);
-    return p;
+  /**
+   * Removes `p` to give it a slot; `advance`: it counts as served, so those still waiting move
+   * up a place (HAProxy's pendconn_process_next_strm; not pendconn_grab_from_px).
+   */
+  serve(p: Pending, advance: boolean): void {
+    if (p.qOwner !== this) return;
+    this.remove(p);
+    if (advance) this.served++;
   }
 
-  /** Removes `p` if it is in this queue. */
+  /** Removes `p` if it is in this queue (aborted, timed out, or served), recording its place. */
   remove(p: Pending): void {
     if (p.qOwner !== this) return;
+    const place = this.served - p.qServedAtPush + 1;
+    if (this.server !== null) p.qSrvPos += place;
+    else p.qBePos += place;
     if (p.qPrev) p.qPrev.qNext = p.qNext;
     else this.head = p.qNext;
     if (p.qNext) p.qNext.qPrev = p.qPrev;

@@ -10,7 +10,7 @@ import { proxyHeader } from '../net/proxy-protocol.js';
 import { AssignResult, Observed, type Backend, type Pending, type PendingQueue, type Server } from '../backend/index.js';
 import { Cause, Phase, termState } from '../core/errors.js';
 import { newTimer, wheel, type Timer } from '../core/timer.js';
-import { connLogRecord, setServer, setTls } from '../stream/log-record.js';
+import { connLogRecord, setQueuePlaces, setServer, setTls } from '../stream/log-record.js';
 import type { Frontend, FrontConn } from '../proxy/frontend.js';
 import { afterConnectFailure, RetryDecision, retryPause } from '../stream/retry.js';
 import { stripV4Mapped } from './h1-front.js';
@@ -57,6 +57,9 @@ export class TcpSession implements FrontConn, Pending {
   qNext: Pending | null = null;
   qOwner: PendingQueue | null = null;
   qSince = 0;
+  qServedAtPush = 0;
+  qSrvPos = 0;
+  qBePos = 0;
 
   constructor(
     private readonly fe: Frontend,
@@ -329,6 +332,7 @@ export class TcpSession implements FrontConn, Pending {
     rec.termState = ts;
     rec.retries = this.retries;
     rec.redispatched = this.redispatched;
+    setQueuePlaces(rec, this);
     lg.traffic(rec);
   }
 

@@ -79,6 +79,9 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
   qNext: Pending | null = null;
   qOwner: PendingQueue | null = null;
   qSince = 0;
+  qServedAtPush = 0;
+  qSrvPos = 0;
+  qBePos = 0;
 
   constructor(
     readonly front: ClientSide,

@@ -4,7 +4,7 @@
 import { newLogRecord, type LogRecord } from '../log/index.js';
 import { termState } from '../core/errors.js';
 import type { Frontend } from '../proxy/frontend.js';
-import type { Server } from '../backend/index.js';
+import type { Pending, Server } from '../backend/index.js';
 import type { ClientSide } from './sides.js';
 import type { HttpStream } from './http-stream.js';
 import type { TlsInfo } from '../net/tls.js';
@@ -42,6 +42,12 @@ export function setServer(rec: LogRecord, srv: Server | null): void {
   rec.serverPort = srv.port;
   rec.srvconn = srv.served;
   rec.beconn = srv.backend.beconn;
+}
+
+/** Where the exchange waited: its places in server and backend queues (%sq, %bq). */
+export function setQueuePlaces(rec: LogRecord, p: Pending): void {
+  rec.srvQueue = p.qSrvPos;
+  rec.backendQueue = p.qBePos;
 }
 
 /** The client connection's TLS session (%sslv, %sslc, the `~` after the frontend name). */
@@ -90,6 +96,7 @@ export function buildHttpLogRecord(s: HttpStream | null, front: ClientSide = s!.
   setServer(rec, s.lastSrv);
   rec.retries = s.retriesDone;
   rec.redispatched = s.redispatched;
+  setQueuePlaces(rec, s);
   // HAProxy keeps at most tune.http.logurilen (1024) bytes of the request line.
   const line = `${s.origMethod} ${s.origUri} ${ver}`;
   rec.requestLine = line.length > 1024 ? line.slice(0, 1024) : line;

@@ -235,7 +235,7 @@ sideTest("use-server with maxconn 1: a second request waits in that server's que
 sideTest('a request that waited in the server queue logs its place in it (%sq 1, %bq 0)', S, async (side, t) => {
   const f = await queuedBehindUseServer(side, t);
   assert.equal(`${f.sq}/${f.bq}`, '1/0');
-}, { todo: 'sluice always logs %sq/%bq as 0/0' });
+});
 
 // ---- dynamic use_backend ----
 

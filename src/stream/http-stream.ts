@@ -151,6 +151,8 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
       case AssignResult.Queued: {
         this.st = St.Queued;
         this.tHold = Date.now();
+        // %Tw counts from the first time it waited (a redispatch may queue it again).
+        if (this.tQueued < 0) this.tQueued = this.tHold;
         const t = be.config.timeouts;
         this.armTimer('queue', t.queue ?? t.connect);
         return;

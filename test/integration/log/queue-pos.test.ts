@@ -202,7 +202,11 @@ const clientPorts = new WeakMap<RawConn, number>();
 
 /** The log line of client connection `c` (its first one after `mark`). */
 async function logOf(side: Side, c: RawConn, mark: number, layout = HTTPLOG): Promise<Fields> {
-  return fields(layout, await lineFor(side.proc, clientPorts.get(c)!, 4000, mark));
+  const f = fields(layout, await lineFor(side.proc, clientPorts.get(c)!, 4000, mark));
+  // The time spent in queues is within the test's bounds (-1 when the request never got a server).
+  const tw = Number(f.Tw);
+  assert.ok(tw >= -1 && tw < 10000, `%Tw ${f.Tw}`);
+  return f;
 }
 
 async function response(c: RawConn): Promise<number> {

@@ -197,16 +197,42 @@ export class Backend {
   /** Set once the proxy runs: state changes before are the start-up state, without slowstart. */
   started = false;
 
+  /** Requests the last state change moved: requeued (down, drain) or taken from the queue (up). */
+  private xferred = 0;
+
+  /**
+   * With `option redispatch`, the requests waiting in the queue of a server going down or
+   * draining leave it and are balanced again (HAProxy's pendconn_redistribute); without it they
+   * wait for the server or their queue timeout. Returns how many moved.
+   */
+  private redistribute(s: Server): number {
+    if (this.config.options.redispatch === undefined) return 0;
+    let n = 0;
+    for (let p = s.queue.peek(); p !== null; p = s.queue.peek()) {
+      s.queue.remove(p);
+      s.conns--;
+      n++;
+      p.requeue();
+    }
+    return n;
+  }
+
   /**
    * Runs `mutate` on the server and keeps the rest current: the algorithms, the queues, and the
    * streams `on-marked-down` / `on-marked-up` end. Returns whether the server was usable before.
    */
   private transition(s: Server, mutate: () => void): boolean {
     const was = s.usable;
+    const wasDraining = s.drain;
     mutate();
     s.lastChange = Date.now();
-    if (was && !s.usable) this.lbOf(s).remove(s);
-    else if (!was && s.usable) {
+    this.xferred = 0;
+    if (was && !s.usable) {
+      this.lbOf(s).remove(s);
+      this.xferred = this.redistribute(s);
+    } else if (!wasDraining && s.drain) {
+      this.xferred = this.redistribute(s);
+    } else if (!was && s.usable) {
       this.warmUp(s);
       this.lbOf(s).add(s);
       // `on-marked-up shutdown-backup-sessions`: the backups' streams make way for this server.
@@ -214,7 +240,7 @@ export class Backend {
         for (const b of this.servers) if (b.backup) b.shutdownStreams(Cause.Up);
       }
       // A server coming back can take requests waiting in the backend queue.
-      this.serveQueue(s, false);
+      this.xferred = this.serveQueue(s, false);
     }
     // `on-marked-down shutdown-sessions`: the server's streams end with it ('D').
     if (s.state === SrvState.Down && s.config.onMarkedDownShutdown) s.shutdownStreams(Cause.Down);
@@ -230,7 +256,7 @@ export class Backend {
       activeServers: this.activeCount,
       backupServers: this.backupCount,
       curSess: s.served,
-      xferred: 0,
+      xferred: this.xferred,
       queued: s.queue.length,
     };
   }
@@ -278,6 +304,9 @@ export class Backend {
         // Only the first usable backup server takes traffic (lowest id).
         const first = this.firstUsableBackup();
         if (first && !first.isFull()) return this.took(first, p);
+        // A hash sends every request to that server, to wait in its queue when it is full;
+        // other algorithms wait in the backend queue.
+        if (first && key !== undefined && avoid === null) return this.queueOn(first, p);
         if (first) return this.enqueue(p);
       }
     }
@@ -285,12 +314,7 @@ export class Backend {
       // Hash affinity: the request stays on its server, waiting in that server's queue when
       // the server is full (bounded by maxqueue).
       const h = lb.home(key) as Server | null;
-      if (h) {
-        if (!h.isFull()) return this.took(h, p);
-        if (!h.queueHasRoom()) return { result: AssignResult.QueueFull, server: null };
-        h.enqueue(p);
-        return { result: AssignResult.Queued, server: null };
-      }
+      if (h) return this.assignTo(h, p);
     }
     const s = lb.pick(key, avoid) as Server | null;
     if (s) return this.took(s, p);
@@ -303,6 +327,11 @@ export class Backend {
    */
   assignTo(s: Server, p: Pending): { result: AssignResult; server: Server | null } {
     if (!s.isFull()) return this.took(s, p);
+    return this.queueOn(s, p);
+  }
+
+  /** Waits in the queue of `s` (full), unless that queue is full too (maxqueue). */
+  private queueOn(s: Server, p: Pending): { result: AssignResult; server: Server | null } {
     if (!s.queueHasRoom()) return { result: AssignResult.QueueFull, server: null };
     s.enqueue(p);
     return { result: AssignResult.Queued, server: null };
@@ -348,9 +377,11 @@ export class Backend {
   /**
    * Hands free slots of `s` to the oldest requests waiting on it or in the backend queue.
    * `advance` false: a server coming up or warming takes them, which moves nobody up in the
-   * queues (HAProxy's pendconn_grab_from_px, unlike a slot freed by a request).
+   * queues (HAProxy's pendconn_grab_from_px, unlike a slot freed by a request). Returns how
+   * many came from the backend queue.
    */
-  serveQueue(s: Server, advance = true): void {
+  serveQueue(s: Server, advance = true): number {
+    let fromBackend = 0;
     while (s.usable && (s.config.maxconn === 0 || s.served < s.config.maxconn)) {
       const sp = s.queue.peek();
       const bp = this.queue.peek();
@@ -362,13 +393,15 @@ export class Backend {
       } else if (bp) {
         this.queue.serve(bp, advance);
         p = bp;
+        fromBackend++;
       } else {
-        return;
+        break;
       }
       s.take(p);
       this.lbOf(s).taken(s);
       p.dequeued(s);
     }
+    return fromBackend;
   }
 
   /** Total requests waiting (backend queue plus servers' queues). */

@@ -13,6 +13,11 @@ export interface Pending {
    * shutdown-sessions`: 'D'; a backup server's stream when an active one came UP: 'U').
    */
   kill(cause: Cause.Down | Cause.Up): void;
+  /**
+   * The server it waited for went down (`option redispatch`): it has left the server's queue
+   * and goes through load balancing again (HAProxy's pendconn_redistribute).
+   */
+  requeue(): void;
   /** Internal links; initialise to null. */
   qPrev: Pending | null;
   qNext: Pending | null;

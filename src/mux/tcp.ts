@@ -113,12 +113,19 @@ export class TcpSession implements FrontConn, Pending {
       this.connect();
     } else if (result === AssignResult.Queued) {
       this.st = St.Queued;
-      this.tQueued = Date.now();
+      if (this.tQueued < 0) this.tQueued = Date.now();
       const t = be.config.timeouts;
       this.armTimer('queue', t.queue ?? t.connect);
     } else {
       this.finish(Cause.ServerAbort, result === AssignResult.QueueFull ? Phase.Queue : Phase.Connect);
     }
+  }
+
+  /** Pending: the server we waited for went down; balanced again, logged as a redispatch ('+'). */
+  requeue(): void {
+    if (this.st !== St.Queued) return;
+    this.redispatched = true;
+    this.assign();
   }
 
   dequeued(srv: Server): void {

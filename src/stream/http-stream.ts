@@ -190,6 +190,13 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
     return headerGet(this.req.headers, lname);
   }
 
+  /** Pending: the server we waited for went down; balanced again, logged as a redispatch ('+'). */
+  requeue(): void {
+    if (this.st !== St.Queued) return;
+    this.redispatched = true;
+    this.assign();
+  }
+
   /** Pending: a queue gave us a slot on `srv`. */
   dequeued(srv: Server): void {
     if (this.st !== St.Queued) {

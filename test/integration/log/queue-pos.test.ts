@@ -14,7 +14,7 @@ import { rawConnect, startRawServer, untilResponses, type RawConn, type RawServe
 import { sideTest, startSides, type Side, type Sides } from '../../harness/sides.js';
 import { HTTPLOG, TCPLOG, fields, lineFor, linesFor, type Fields } from './lines.js';
 
-const BACKENDS = ['srvq', 'beq', 'qto', 'redisp', 'grab', 'tcpsq', 'tcpbq'] as const;
+const BACKENDS = ['srvq', 'beq', 'qto', 'redisp', 'grab', 'tcpsq', 'tcpbq', 'redown'] as const;
 type Be = (typeof BACKENDS)[number];
 
 const CONFIG = `
@@ -32,7 +32,7 @@ defaults
 
 frontend probe
     bind 127.0.0.1:{{port:probe}}
-    http-request return status 200 content-type text/plain lf-string "${BACKENDS.map((b) => `%[be_conn(${b})]`).join(' ')} %[nbsrv(grab)]"
+    http-request return status 200 content-type text/plain lf-string "${BACKENDS.map((b) => `%[be_conn(${b})]`).join(' ')} %[nbsrv(grab)] %[srv_is_up(redown/s1)]"
 
 # Hashing keeps a request on its server: a full server queues it on itself (%sq).
 frontend srvq
@@ -74,6 +74,16 @@ frontend grab
 backend grab
     server s1 127.0.0.1:{{g1}} maxconn 1
     server s2 127.0.0.1:{{g2}} maxconn 2 check inter 100 rise 1 fall 1
+
+# s1 is checked: a test takes it down while requests wait in its queue (option redispatch).
+frontend redown
+    bind 127.0.0.1:{{port:redown}}
+    default_backend redown
+backend redown
+    balance uri
+    option redispatch
+    server s1 127.0.0.1:{{d1}} maxconn 1 check inter 100 rise 1 fall 1
+    server s2 127.0.0.1:{{d2}} maxconn 1 backup
 
 listen tcpsq
     mode tcp
@@ -124,7 +134,7 @@ const holders = new Map<string, Holder>();
 let sides: Sides;
 
 before(async () => {
-  for (const name of [...BACKENDS, 'r1', 'r2', 'g1', 'g2']) if (name !== 'redisp' && name !== 'grab') holders.set(name, await startHolder());
+  for (const name of [...BACKENDS, 'r1', 'r2', 'g1', 'g2', 'd1', 'd2']) if (name !== 'redisp' && name !== 'grab' && name !== 'redown') holders.set(name, await startHolder());
   const values: Record<string, number> = {};
   for (const [name, h] of holders) values[name] = h.rs.port;
   sides = await startSides(CONFIG, { values });
@@ -159,7 +169,7 @@ async function beConn(side: Side, be: Be): Promise<number> {
   return (await probe(side))[BACKENDS.indexOf(be)]!;
 }
 
-/** What the probe frontend reports: be_conn of each of BACKENDS, then nbsrv(grab). */
+/** What the probe frontend reports: be_conn of each of BACKENDS, then nbsrv(grab), srv_is_up(redown/s1). */
 async function probe(side: Side): Promise<number[]> {
   const c = await rawConnect(side.port('probe'));
   try {
@@ -386,6 +396,44 @@ sideTest('requests a server coming up takes from the backend queue do not move e
     got.push(`${f.s} ${f.sq}/${f.bq}`);
   }
   assert.deepEqual(got, ['s1 0/0', 's2 0/1', 's2 0/1']);
+});
+
+sideTest('option redispatch: the requests queued on a server going down are balanced again (requeued)', S, async (side, t) => {
+  const d1 = holder('d1');
+  const d2 = holder('d2');
+  // Idle, and s1 up (the other proxy's run took it down and up: this proxy checks it too).
+  await poll(async () => {
+    const p = await probe(side);
+    return p[BACKENDS.indexOf('redown')] === 0 && p[BACKENDS.length + 1] === 1;
+  }, 'redown idle, s1 up', 5000);
+  const mark = side.proc.mark();
+  const a = await send(side, 'redown', '/x', 1, t);
+  await waitHeld(d1, 1);
+  const b = await send(side, 'redown', '/x', 2, t);
+  const c = await send(side, 'redown', '/x', 3, t);
+  // s1 stops listening: its check fails, it goes DOWN with /x still on it and two waiting.
+  stopListening(d1, t);
+  await poll(() => side.proc.lines().slice(mark).some((l) => /Server redown\/s1 is DOWN/.test(l.text)), 's1 DOWN', 5000);
+  const down = side.proc.lines().slice(mark).find((l) => /Server redown\/s1 is DOWN/.test(l.text))!.text;
+  assert.match(down, / 1 sessions active, 2 requeued, 0 remaining in queue\.$/);
+  // The backup takes one; the other waits in its queue (the hash sends /x there). Both were
+  // balanced again: logged as redispatched ('+'), with the places of both waits.
+  await waitHeld(d2, 1);
+  await d1.held[0]!.respond();
+  assert.equal(await response(a), 200);
+  await d2.held[0]!.respond();
+  assert.equal(await response(b), 200);
+  await waitHeld(d2, 2);
+  await d2.held[1]!.respond();
+  assert.equal(await response(c), 200);
+  const got = [];
+  for (const x of [a, b, c]) {
+    const f = await logOf(side, x, mark);
+    got.push(`${f.s} ${f.rc} ${f.sq}/${f.bq}`);
+  }
+  assert.deepEqual(got, ['s1 0 0/0', 's2 +0 1/0', 's2 +0 2/0']);
+  await listenAgain(d1);
+  await poll(() => side.proc.lines().slice(mark).some((l) => /Server redown\/s1 is UP/.test(l.text)), 's1 UP', 5000);
 });
 
 /** A tcp-mode client got the server's answer and close, and closes its side too. */

@@ -3,8 +3,9 @@
 // braces that are words of their own ("{ path_beg /api }").
 
 import type { ConditionSpec } from '../config/index.js';
-import { type AclEntry, AclResult, type AclTable } from './acl.js';
+import { type AclEntry, type AclExpr, AclResult, type AclTable } from './acl.js';
 import { SmpOpt } from './sample.js';
+import { findsNothingAt, placeName, placesOf } from './scope.js';
 import { AclError, type SampleCtx, type SampleRef } from './types.js';
 
 /** A compiled condition. */
@@ -12,6 +13,11 @@ export interface Condition {
   readonly polarity: 'if' | 'unless';
   /** Backends, servers and frontends named by the anonymous ACLs it contains. */
   readonly refs: readonly SampleRef[];
+  /**
+   * HAProxy's warning for an ACL that cannot match (or a keyword that cannot) at the place the
+   * condition was compiled for, without the "parsing [file:line] : " prefix; null when none.
+   */
+  readonly warning: string | null;
   /** The condition holds (polarity applied); data that may still arrive is taken as final. */
   test(ctx: SampleCtx): boolean;
   /**
@@ -24,6 +30,8 @@ export interface Condition {
 interface Term {
   acl: AclEntry;
   neg: boolean;
+  /** The expressions evaluated: the ACL's, less those that find nothing at this place. */
+  exprs: readonly AclExpr[];
 }
 
 class CompiledCondition implements Condition {
@@ -33,6 +41,7 @@ class CompiledCondition implements Condition {
     private readonly suites: readonly (readonly Term[])[],
     private readonly dirOpt: number,
     readonly refs: readonly SampleRef[],
+    readonly warning: string | null,
   ) {}
 
   exec(ctx: SampleCtx, final: boolean): AclResult {
@@ -44,7 +53,7 @@ class CompiledCondition implements Condition {
       let suiteRes: AclResult = AclResult.Pass;
       for (let t = 0; t < terms.length; t++) {
         const term = terms[t]!;
-        const exprs = term.acl.exprs;
+        const exprs = term.exprs;
         let aclRes: AclResult = AclResult.Fail;
         for (let e = 0; e < exprs.length; e++) {
           aclRes |= exprs[e]!.exec(ctx, opt);
@@ -67,12 +76,22 @@ class CompiledCondition implements Condition {
   }
 }
 
+/** Options of compileCondition. */
+export interface CondOptions {
+  /** Direction of the rules it serves (default: the table's). */
+  dir?: 'req' | 'res';
+  /** Place it is evaluated at (scope.ts Place bits): sets `warning` and drops fetches that find nothing there. */
+  where?: number;
+  /** The rule keyword ("tcp-request connection") for the wording of TCP rules' warnings. */
+  rule?: string;
+}
+
 /**
  * Compiles the tokens of a condition against a proxy's ACLs; throws AclError (kind 'plain')
  * carrying HAProxy's message, which a configuration parser reports as
  * "error detected while parsing <rule> condition : <message>.".
  */
-export function compileCondition(cond: ConditionSpec, acls: AclTable, opts: { dir?: 'req' | 'res' } = {}): Condition {
+export function compileCondition(cond: ConditionSpec, acls: AclTable, opts: CondOptions = {}): Condition {
   const { file, line } = cond.loc;
   const dirOpt = opts.dir === 'res' ? SmpOpt.DirRes : opts.dir === 'req' ? 0 : acls.dirOpt;
   const refsBefore = acls.refs.length;
@@ -121,8 +140,47 @@ export function compileCondition(cond: ConditionSpec, acls: AclTable, opts: { di
       suite = [];
       suites.push(suite);
     }
-    suite.push({ acl, neg });
+    suite.push({ acl, neg, exprs: opts.where === undefined ? acl.exprs : liveExprs(acl.exprs, opts.where) });
     neg = false;
   }
-  return new CompiledCondition(cond.polarity, suites, dirOpt, acls.refs.slice(refsBefore));
+  const warning = opts.where === undefined ? null : conflictWarning(suites, opts.where, opts.rule);
+  return new CompiledCondition(cond.polarity, suites, dirOpt, acls.refs.slice(refsBefore), warning);
+}
+
+/**
+ * The expressions of an ACL that may find something at `where`. A fetch that finds nothing
+ * there is left out now rather than tried on every request: an ACL left with none fails.
+ */
+function liveExprs(exprs: AclExpr[], where: number): readonly AclExpr[] {
+  const live = exprs.filter((e) => !findsNothingAt(e.expr.use, where));
+  // A named ACL may get more lines later: keep following it unless something was left out.
+  return live.length === exprs.length ? exprs : live;
+}
+
+/**
+ * HAProxy's warning for the first ACL none of whose keywords can be used at `where`, else for
+ * the first keyword that cannot (warnif_cond_conflicts; TCP rules name themselves: `rule`).
+ */
+function conflictWarning(suites: readonly (readonly Term[])[], where: number, rule?: string): string | null {
+  const place = placeName(where);
+  const inRule = rule === undefined ? '' : ` in '${rule}'`;
+  for (const suite of suites) {
+    for (const { acl } of suite) {
+      let val = 0;
+      for (const e of acl.exprs) val |= placesOf(e.expr.use);
+      if ((val & where) !== 0) continue;
+      if (acl.name !== '') return `acl '${acl.name}' will never match${inRule} because it only involves keywords that are incompatible with '${place}'`;
+      return `anonymous acl will never match${inRule} because it uses keyword '${acl.exprs[0]?.kw ?? ''}' which is incompatible with '${place}'`;
+    }
+  }
+  for (const suite of suites) {
+    for (const { acl } of suite) {
+      const e = acl.exprs.find((x) => (placesOf(x.expr.use) & where) === 0);
+      if (e === undefined) continue;
+      const kws = rule === undefined ? 'keywords' : 'keyword';
+      if (acl.name !== '') return `acl '${acl.name}' involves ${kws} '${e.kw}' which is incompatible with '${place}'`;
+      return `anonymous acl involves keyword '${e.kw}' which is incompatible with '${place}'`;
+    }
+  }
+  return null;
 }

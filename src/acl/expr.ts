@@ -8,6 +8,7 @@ import {
   type CompileCtx,
   type ConvDef,
   type FetchDef,
+  fetchUse,
   findConverter,
   findFetch,
   idEnd,
@@ -27,9 +28,16 @@ export interface SampleExpr {
   evalString(ctx: SampleCtx): string | null;
   /**
    * Like evalString, the way log-format items are evaluated: on the request first, then, if that
-   * gives nothing and a response exists, on the response.
+   * gives nothing, on the response; only in the directions the place of the item has (a log line
+   * sees the response side only).
    */
   evalLogString(ctx: SampleCtx): string | null;
+}
+
+/** Directions of evalLogString (HAProxy's LOG_OPT_REQ_CAP / LOG_OPT_RES_CAP). */
+export const enum LogDir {
+  Req = 1,
+  Res = 2,
 }
 
 /** A compilation error of an expression; the message is HAProxy's. */
@@ -55,6 +63,10 @@ export function fromBytes(s: string): string {
 export class CompiledExpr implements SampleExpr {
   /** The working sample, reused by every evaluation. */
   readonly smp = new Sample();
+  /** Sources of the fetch (scope.ts Use bits): where it may be used. */
+  readonly use: number;
+  /** Directions evalLogString tries, set at compile time from the place of the expression. */
+  logDirs: number = LogDir.Req | LogDir.Res;
 
   constructor(
     readonly text: string,
@@ -66,7 +78,9 @@ export class CompiledExpr implements SampleExpr {
     /** SmpOpt.DirRes for expressions of response rules, else 0. */
     readonly dirOpt: number,
     readonly refs: readonly SampleRef[],
-  ) {}
+  ) {
+    this.use = fetchUse(fetch.name);
+  }
 
   /** Fetches then converts into `smp` (HAProxy's sample_process); false = no sample. */
   process(ctx: SampleCtx, opt: number, smp: Sample): boolean {
@@ -92,8 +106,9 @@ export class CompiledExpr implements SampleExpr {
   }
 
   evalLogString(ctx: SampleCtx): string | null {
-    const r = this.stringIn(ctx, 0);
-    return r === null && ctx.res !== null ? this.stringIn(ctx, SmpOpt.DirRes) : r;
+    const dirs = this.logDirs;
+    const r = dirs & LogDir.Req ? this.stringIn(ctx, 0) : null;
+    return r === null && dirs & LogDir.Res ? this.stringIn(ctx, SmpOpt.DirRes) : r;
   }
 
   private stringIn(ctx: SampleCtx, dir: number): string | null {

@@ -5,7 +5,7 @@
 // counts from the end). `hdr` and `cookie` follow the direction of the rule; `req.*` and `res.*`
 // are fixed. The Host header is returned as received, port included.
 
-import type { HtxHeaders, HtxRequest } from '../htx/index.js';
+import { htxRequestData, type HtxHeaders, type HtxRequest } from '../htx/index.js';
 import { parseIpv4Strict, parseIpv6 } from './addr.js';
 import { ArgT, NO_ARGS, type ArgSpec, type ArgValue } from './args.js';
 import { extractCookie, hdrCount, hdrGetOcc, hdrWalkNext, hdrWalkReset, MAX_HDR_HISTORY, nextUrlParam } from './hdrs.js';
@@ -239,16 +239,6 @@ function versionText(v: number): string {
   return `${Math.floor(v / 10)}.${v % 10}`;
 }
 
-/** Size HAProxy reports for a request in its internal buffer (req.len in HTTP mode). */
-function htxRequestSize(req: HtxRequest, body: number): number {
-  // 21 bytes of start-line and end-of-headers overhead, then "HTTP/x.y", method, target and
-  // each header name and value, as HAProxy's HTX blocks count them.
-  let n = 21 + 8 + req.method.length + req.uri.length + body;
-  const h = req.headers;
-  for (let i = 0; i < h.length; i++) n += h[i]!.length;
-  return n;
-}
-
 const chanHdr = (name: string, dir: Dir): void => {
   registerFetch<HdrP>({
     name,
@@ -431,15 +421,17 @@ registerSimple('status', SmpT.Sint, (ctx, smp) => {
   return true;
 });
 for (const name of ['req.proto_http', 'req_proto_http']) {
-  registerSimple(name, SmpT.Bool, (ctx, smp) => {
-    if (!ctx.req) return false;
+  registerSimple(name, SmpT.Bool, (ctx, smp, opt) => {
+    // HAProxy reads the request message for it, which a response rule no longer has.
+    if (!ctx.req || opt & SmpOpt.DirRes) return false;
     smp.setBool(true);
     return true;
   });
 }
 for (const name of ['req.len', 'req_len']) {
   registerSimple(name, SmpT.Sint, (ctx, smp) => {
-    smp.setInt(ctx.req ? htxRequestSize(ctx.req, ctx.reqBodyBytes) : ctx.reqBodyBytes);
+    // What HAProxy's buffer holds of the request: the payloads of its blocks.
+    smp.setInt(ctx.req ? htxRequestData(ctx.req) + ctx.reqBodyBytes : ctx.reqBodyBytes);
     smp.flags |= SmpF.MayChange;
     return true;
   });

@@ -4,6 +4,7 @@
 import type { ArgSpec, ArgValue } from './args.js';
 import type { FileCache } from './files.js';
 import type { Sample, SmpT } from './sample.js';
+import { FETCH_USE } from './scope.js';
 import type { SampleCtx, SampleRef } from './types.js';
 
 /** Pattern matching methods (HAProxy's PAT_MATCH_*), plus the method matcher of `method`. */
@@ -83,9 +84,22 @@ const fetches = new Map<string, AnyFetch>();
 const converters = new Map<string, AnyConv>();
 const aclKeywords = new Map<string, AclKeywordDef>();
 
-/** Adds or replaces a sample fetch. */
+const fetchUses = new Map<string, number>();
+
+/**
+ * Adds or replaces a sample fetch. Its sources (where it may be used) come from FETCH_USE in
+ * scope.ts, which must name it: a fetch without them could not be checked against its place.
+ */
 export function registerFetch<P>(def: FetchDef<P>): void {
+  const use = FETCH_USE[def.name];
+  if (use === undefined) throw new Error(`sample fetch '${def.name}' has no entry in FETCH_USE (src/acl/scope.ts)`);
   fetches.set(def.name, def);
+  fetchUses.set(def.name, use);
+}
+
+/** The sources of a registered fetch (Use bits). */
+export function fetchUse(name: string): number {
+  return fetchUses.get(name) ?? 0;
 }
 
 /** Adds or replaces a converter. */

@@ -11,7 +11,8 @@ import { compileRuleRegex } from '../http/actions/regex.js';
 import { parseAddress } from './address.js';
 import { notSupportedYet } from './known-keywords.js';
 import type { CheckAddr, CheckConnectRule, CheckRule, CheckSendRule, SourceLoc } from './model.js';
-import { getLogFormatChecker } from './registry.js';
+import { Place } from '../acl/index.js';
+import { checkLogFormatAt } from './registry.js';
 import { resolveLater } from './resolve.js';
 import type { ParserState } from './state.js';
 
@@ -74,21 +75,9 @@ export function constantFormatText(fmt: string): string {
  */
 export function checkFormat(fmt: string, wrap: (e: string) => string): string | undefined {
   if (isConstantFormat(fmt)) return undefined;
-  const e = getLogFormatChecker()?.(fmt, 'http');
-  if (e !== undefined) return wrap(parseTimeSample(fmt, e));
+  const e = checkLogFormatAt(fmt, 'http', Place.BeChkRul);
+  if (e !== undefined) return wrap(e);
   return notSupportedYet(`log-format expressions in health checks ('${fmt}')`, true);
-}
-
-/**
- * HAProxy parses the formats of check rules at once, not when the configuration is checked: a
- * bad sample is then quoted with everything that follows it in the format ("<foo] bar>").
- */
-function parseTimeSample(fmt: string, e: string): string {
-  const m = /^failed to parse sample expression <(.*?)> : /.exec(e);
-  if (!m) return e;
-  const at = fmt.indexOf(`%[${m[1]}]`);
-  if (at < 0) return e;
-  return `failed to parse sample expression <${fmt.slice(at + 2)}> : ${e.slice(m[0].length)}`;
 }
 
 /** HAProxy's usual framing of a bad log-format argument (two lines). */

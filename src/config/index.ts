@@ -36,6 +36,8 @@ export {
   registerConditionChecker,
   registerAclLineChecker,
   registerLogFormatChecker,
+  registerSampleChecks,
+  checkLogFormatAt,
   type GlobalKeyword,
   type ProxyKeyword,
   type ResolversKeyword,
@@ -45,6 +47,7 @@ export {
   type ServerOptionDef,
   type ConditionChecker,
   type LogFormatChecker,
+  type SampleChecks,
   type KeywordContext,
   type ProxyContext,
 } from './registry.js';

@@ -4,7 +4,8 @@
 
 import { RetryOn, retryStatusFlag, type ConditionSpec, type Timeouts } from './model.js';
 import { notSupportedYet } from './known-keywords.js';
-import { getAclLineChecker, getConditionChecker, getLogFormatChecker, registerProxyKeywords, type ProxyContext } from './registry.js';
+import { Place } from '../acl/index.js';
+import { getAclLineChecker, getConditionChecker, registerProxyKeywords, type ProxyContext } from './registry.js';
 import { lenientInt, timeErrorMessage, tooManyArgs, warnTrailing } from './helpers.js';
 import { conditionFrom, proxyTypeStr } from './state.js';
 import { atol, parseTimeValue } from './units.js';
@@ -25,18 +26,21 @@ const TIMEOUTS: Record<string, { field: keyof Timeouts; cap: 'fe' | 'be' | 'any'
 };
 
 /**
- * Applies a rule condition: checked by the ACL engine when one is registered, otherwise refused
- * as not supported yet (the tokens are kept in the model either way). Returns false on error.
+ * Applies a rule condition evaluated at `where` (the ACL engine's Place bits): checked by the ACL
+ * engine when one is registered, otherwise refused as not supported yet (the tokens are kept in
+ * the model either way). Returns false on error.
  */
-export function acceptCondition(ctx: ProxyContext, cond: ConditionSpec | undefined, what: string): boolean {
+export function acceptCondition(ctx: ProxyContext, cond: ConditionSpec | undefined, what: string, where?: number): boolean {
   if (!cond) return true;
   const checker = getConditionChecker();
   if (!checker) {
     ctx.report.alert(notSupportedYet(`conditions ('${cond.polarity} ...') on '${what}' rules`, true));
     return false;
   }
-  const err = checker(cond, ctx);
-  if (err !== undefined) {
+  const err = checker(cond, ctx, where);
+  if (typeof err === 'object') {
+    ctx.report.warning(err.warning);
+  } else if (err !== undefined) {
     // HAProxy's wording names the rule: "switching rule", "an 'http-request return' condition".
     const subject = what === 'use_backend' || what === 'use-server' ? 'switching rule' : `an '${what}' condition`;
     ctx.report.alert(`error detected while parsing ${subject} : ${err}.`);
@@ -304,18 +308,11 @@ registerProxyKeywords([
         report.alert(`unexpected keyword '${args[2]}' after switching rule, only 'if' and 'unless' are allowed.`);
         return;
       }
-      if (name.includes('%[')) {
-        // A dynamic name is a log-format string evaluated per request.
-        const err = getLogFormatChecker()?.(name, 'http');
-        if (err !== undefined) {
-          report.alert(`use_backend: failed to parse log-format '${name}' : ${err}.`);
-          return;
-        }
-      }
+      // A dynamic name (a log-format string) is checked with the whole configuration, as HAProxy does.
       const rule = cond ? { backend: name, cond, loc: ctx.loc } : { backend: name, loc: ctx.loc };
       // The rule is kept even when refused, so that the model shows what was written.
       ctx.proxy.useBackends.push(rule);
-      acceptCondition(ctx, cond, 'use_backend');
+      acceptCondition(ctx, cond, 'use_backend', Place.FeSetBck);
     },
   },
   {

@@ -104,10 +104,26 @@ export interface ServerOptionDef {
 }
 
 /**
- * Checks a rule condition once the ACL engine exists; returns an error text or undefined.
- * Until one is registered, rules with conditions are refused as not supported yet.
+ * Checks a rule condition once the ACL engine exists; returns an error text, undefined when
+ * accepted, or HAProxy's warning when accepted with one (an ACL that cannot match at `where`,
+ * the place of the rule as the ACL engine's Place bits). Until one is registered, rules with
+ * conditions are refused as not supported yet.
  */
-export type ConditionChecker = (cond: ConditionSpec, ctx: ProxyContext) => string | undefined;
+export type ConditionChecker = (cond: ConditionSpec, ctx: ProxyContext, where?: number) => string | { warning: string } | undefined;
+
+/**
+ * Sample expressions checked at the place they are evaluated at (`where`: the ACL engine's
+ * Place bits), once the ACL engine exists.
+ */
+export interface SampleChecks {
+  /** A log-format string: HAProxy's error text, or undefined when valid. */
+  format(fmt: string, mode: 'http' | 'tcp', where: number): string | undefined;
+  /**
+   * A lone sample expression: its error text, or the names of the sources it reads when none of
+   * them is available at `where`; undefined when valid.
+   */
+  expr(text: string, where: number): { error: string } | { needs: string } | undefined;
+}
 
 /**
  * Checks a log-format string once the log feature can compile them; returns an error text or
@@ -214,6 +230,25 @@ export function registerLogFormatChecker(fn: LogFormatChecker): void {
 
 export function getLogFormatChecker(): LogFormatChecker | undefined {
   return logFormatChecker;
+}
+
+let sampleChecks: SampleChecks | undefined;
+
+/** Installs the ACL engine's checks of sample expressions by place. */
+export function registerSampleChecks(c: SampleChecks): void {
+  sampleChecks = c;
+}
+
+export function getSampleChecks(): SampleChecks | undefined {
+  return sampleChecks;
+}
+
+/**
+ * Checks a log-format string evaluated at `where` (ACL engine Place bits): by place when the
+ * ACL engine is there, else for its syntax only. HAProxy's error text, or undefined.
+ */
+export function checkLogFormatAt(fmt: string, mode: 'http' | 'tcp', where: number): string | undefined {
+  return sampleChecks !== undefined ? sampleChecks.format(fmt, mode, where) : logFormatChecker?.(fmt, mode);
 }
 
 export function findGlobalKeyword(name: string): GlobalKeyword | undefined {

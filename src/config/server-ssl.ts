@@ -4,7 +4,8 @@
 
 import { loadCaFile, loadCert, TLS_VERSIONS, tlsVersionFlags, underBase } from './ssl.js';
 import type { ServerSsl } from './model.js';
-import { getLogFormatChecker, registerPostCheck, registerServerOptions, type ServerOptionContext, type ServerOptionDef } from './registry.js';
+import { Place } from '../acl/index.js';
+import { getSampleChecks, registerPostCheck, registerServerOptions, type ServerOptionContext, type ServerOptionDef } from './registry.js';
 
 
 function sslOf(ctx: ServerOptionContext): ServerSsl {
@@ -64,9 +65,12 @@ registerServerOptions([
     return undefined;
   }),
   arg('sni', "'sni' : missing sni expression", (s, v) => {
-    // The expression is checked the way a %[...] of a log format is (fetches, converters).
-    const err = getLogFormatChecker()?.(`%[${v}]`, 'http');
-    if (err !== undefined) return `'sni' : ${err}`;
+    // A sample expression evaluated when the server connection is set up.
+    const r = getSampleChecks()?.expr(v, Place.BeSrvCon);
+    if (r !== undefined) {
+      const why = 'needs' in r ? ` fetch method '${v}' extracts information from '${r.needs}', none of which is available here` : r.error;
+      return `error detected while parsing sni expression : ${why}`;
+    }
     s.sni = v;
     return undefined;
   }),

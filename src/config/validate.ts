@@ -7,7 +7,8 @@ import { notSupportedYet } from './known-keywords.js';
 import { balanceNeedsHttp } from './balance.js';
 import { TCP_LOG_FORMAT, tcpFallback } from './logs.js';
 import { HTTP_ONLY_OPTIONS } from './options.js';
-import { getLogFormatChecker, runPostChecks } from './registry.js';
+import { Place } from '../acl/index.js';
+import { checkLogFormatAt, runPostChecks } from './registry.js';
 import { proxyTypeStr, type ParserState, type ProxyDraft } from './state.js';
 
 /** Runs the check-time validation; diagnostics go to state.diags. */
@@ -25,6 +26,7 @@ export function validateConfig(state: ParserState): void {
       diags.warning(`${proxyTypeStr(p)} '${p.name}' has no 'bind' directive. Please declare it as a backend if this was intended.`);
     }
     checkBackendRefs(state, p);
+    checkServerRuleFormats(state, p);
     checkTimeouts(state, p);
     checkServerNames(state, p);
     checkLogFormat(state, p);
@@ -77,6 +79,14 @@ function checkBackendRefs(state: ParserState, p: ProxyDraft): void {
     }
   }
   for (const rule of p.useBackends) {
+    if (rule.backend.includes('%')) {
+      // The name is a log-format string, evaluated on the request when the rule applies.
+      const err = checkLogFormatAt(rule.backend, 'http', Place.FeHrqHdr);
+      if (err !== undefined) {
+        diags.alert(`Parsing [${rule.loc.file}:${rule.loc.line}]: failed to parse use_backend rule '${rule.backend}' : ${err}.`);
+        continue;
+      }
+    }
     // A dynamic name is looked up per request; an unknown one falls back to default_backend.
     if (rule.backend.includes('%[')) continue;
     if (p.mode === 'tcp' && rule.cond) {
@@ -93,6 +103,17 @@ function checkBackendRefs(state: ParserState, p: ProxyDraft): void {
       diags.alert(
         `${p.mode} ${proxyTypeStr(p)} '${p.name}' (${where(p)}) tries to use incompatible ${target.mode} ${proxyTypeStr(target)} '${target.name}' (${where(target)}) in a 'use_backend' rule (see 'mode').`,
       );
+    }
+  }
+}
+
+/** Dynamic `use-server` names: log-format strings evaluated on the request (frontend side, as HAProxy checks them). */
+function checkServerRuleFormats(state: ParserState, p: ProxyDraft): void {
+  for (const rule of p.useServers) {
+    if (!rule.server.includes('%')) continue;
+    const err = checkLogFormatAt(rule.server, 'http', Place.FeHrqHdr);
+    if (err !== undefined) {
+      state.diags.alert(`Parsing [${rule.loc.file}:${rule.loc.line}]; use-server rule failed to parse log-format '${rule.server}' : ${err}.`);
     }
   }
 }
@@ -133,9 +154,8 @@ function checkTimeouts(state: ParserState, p: ProxyDraft): void {
 
 /** Custom log formats are compiled by the log feature when it provides a checker. */
 function checkLogFormat(state: ParserState, p: ProxyDraft): void {
-  const checker = getLogFormatChecker();
-  if (!checker || !p.fe || p.logFormat === undefined || p.logFormatOrigin !== 'log-format') return;
-  const err = checker(p.logFormat, p.mode);
+  if (!p.fe || p.logFormat === undefined || p.logFormatOrigin !== 'log-format') return;
+  const err = checkLogFormatAt(p.logFormat, p.mode, Place.FeLogEnd);
   if (err === undefined) return;
   const at = p.logFormatLoc ? `${p.logFormatLoc.file}:${p.logFormatLoc.line}` : `${p.loc.file}:${p.loc.line}`;
   state.diags.alert(`Parsing [${at}]: failed to parse log-format : ${err}.`);

@@ -46,6 +46,11 @@ export interface HtxRequest {
    * HTTP/1 server gets its origin form (HAProxy's HTX_SL_F_NORMALIZED_URI).
    */
   normalizedUri?: boolean;
+  /**
+   * HTTP/1: the room HAProxy's buffer gives the body that came in the same read as the head
+   * (htx/size.ts), there when the rules first run.
+   */
+  bodyWithHead?: number;
 }
 
 /** The origin form (path and query) of an absolute URI; "/" when it has no path. */
@@ -68,6 +73,11 @@ export interface HtxResponse {
   bodyKind: BodyKind;
   contentLength: number;
   wantClose: boolean;
+  /**
+   * HTTP/1: the room HAProxy's buffer gives the body that came in the same read as the head
+   * (htx/size.ts), there when the rules first run.
+   */
+  bodyWithHead?: number;
 }
 
 /** Case-insensitive lookup of the first value of a header, or undefined. `lname` must be lower case. */
@@ -133,3 +143,6 @@ export function hasToken(value: string, token: string): boolean {
   }
   return false;
 }
+
+export { HTX_BLK, HTX_HDR, htxAdjust, htxDataSize, htxFieldsSize, htxRequestData, htxRequestLine, htxRequestSize, htxResponseSize, htxStatusLine } from './size.js';
+export { HtxRoom } from './room.js';

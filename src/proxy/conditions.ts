@@ -3,9 +3,31 @@
 // userlists named by http_auth fetches met while parsing, to check them once every section
 // is read (userlists may come after the proxies that use them).
 
-import { registerAclLineChecker, registerConditionChecker, type AclDef, type ConditionSpec, type ProxyConfig } from '../config/index.js';
+import {
+  registerAclLineChecker,
+  registerConditionChecker,
+  registerSampleChecks,
+  type AclDef,
+  type ConditionSpec,
+  type ProxyConfig,
+} from '../config/index.js';
+import { getLogFormatChecker } from '../config/registry.js';
 import type { ParserState } from '../config/state.js';
-import { AclError, aclErrorText, compileAcls, compileCondition, type AclTable, type Condition, type FileCache } from '../acl/index.js';
+import {
+  AclError,
+  aclErrorText,
+  atPlace,
+  compileAcls,
+  compileCondition,
+  compileSampleExpr,
+  Place,
+  quoteFormatRest,
+  SampleScopeError,
+  sourceNames,
+  type AclTable,
+  type Condition,
+  type FileCache,
+} from '../acl/index.js';
 import { takeUserlistRefs, type UserlistRef } from '../http/actions/index.js';
 
 /**
@@ -45,12 +67,12 @@ export function takePendingRefs(state: ParserState): PendingRefs[] {
 }
 
 // A condition is checked against the ACLs declared before it, as HAProxy does.
-registerConditionChecker((cond, ctx) => {
+registerConditionChecker((cond, ctx, where) => {
   try {
-    compileCondition(cond, tableOf(ctx.proxy.acls));
+    const c = compileCondition(cond, tableOf(ctx.proxy.acls), { where });
     // Named ACLs had their references kept with their own line; anonymous ones are new.
     keepUserlistRefs(ctx.state, [], ctx.proxy.name);
-    return undefined;
+    return c.warning === null ? undefined : { warning: c.warning };
   } catch (err) {
     takeUserlistRefs();
     if (err instanceof AclError) return err.kind === 'acl' ? aclErrorText(err) : err.message;
@@ -71,16 +93,38 @@ registerAclLineChecker((name, args, ctx) => {
   }
 });
 
+// Log-format strings and sample expressions outside HTTP rules, checked at their place.
+registerSampleChecks({
+  format(fmt, mode, where) {
+    const err = atPlace(where, () => getLogFormatChecker()?.(fmt, mode));
+    return err === undefined ? undefined : quoteFormatRest(err, [fmt]);
+  },
+  expr(text, where) {
+    try {
+      compileSampleExpr(text, { where });
+      return undefined;
+    } catch (e) {
+      if (e instanceof SampleScopeError) return { needs: sourceNames(e.use) };
+      if (e instanceof AclError) return { error: e.message };
+      throw e;
+    }
+  },
+});
+
 /** Compiled conditions of one proxy, built once at start-up from its frozen configuration. */
 export class ProxyConditions {
   private readonly table: AclTable;
+  /** The place of the switching rules' conditions (use_backend, use-server). */
+  private readonly places = new Map<ConditionSpec, number>();
 
   constructor(p: ProxyConfig) {
     this.table = tableOf(p.acls);
+    for (const r of p.useBackends) if (r.cond !== undefined) this.places.set(r.cond, Place.FeSetBck);
+    for (const r of p.useServers) if (r.cond !== undefined) this.places.set(r.cond, Place.BeSetSrv);
   }
 
   /** The compiled condition, or null for a rule without one. */
   compile(cond: ConditionSpec | undefined, dir: 'req' | 'res' = 'req'): Condition | null {
-    return cond === undefined ? null : compileCondition(cond, this.table, { dir });
+    return cond === undefined ? null : compileCondition(cond, this.table, { dir, where: this.places.get(cond) });
   }
 }

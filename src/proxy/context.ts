@@ -1,6 +1,7 @@
 // Process-wide state shared by every frontend: connection counts, limits, the stopping flag.
 
 import type { H1Limits } from '../proto/h1/index.js';
+import { HTX_BLK, HTX_HDR } from '../htx/index.js';
 import type { H2Tune } from '../config/model.js';
 import type { Backend } from '../backend/index.js';
 
@@ -49,7 +50,10 @@ export class ProcessContext {
     this.maxconn = maxconn;
     this.bufsize = bufsize;
     this.maxrewrite = maxrewrite;
-    this.h1Limits = { maxHead: bufsize - maxrewrite, maxHeaders: maxhdr };
+    // As HAProxy: a head must fit in the input buffer as received, and in the message buffer,
+    // less the room kept for rewrites, as HAProxy counts it there.
+    const htxSize = bufsize - HTX_HDR;
+    this.h1Limits = { maxHead: htxSize - 2 * HTX_BLK, maxHtx: htxSize - maxrewrite, maxHeaders: maxhdr };
   }
 
   /** Registers a callback run when the next connection slot frees. */

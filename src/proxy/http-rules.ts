@@ -19,12 +19,12 @@ import {
 import { keepUserlistRefs, tableOf, takePendingRefs } from './conditions.js';
 import { proxyTypeStr } from '../config/state.js';
 import { acceptCondition } from '../config/proxy-keywords.js';
-import { getLogFormatChecker, suggest } from '../config/registry.js';
+import { suggest } from '../config/registry.js';
 import { conditionFrom } from '../config/state.js';
 import { HTTP_ACTIONS_KNOWN } from '../config/known-keywords.js';
 import { httpErrorsSections } from '../config/errorfile.js';
 import { atol } from '../config/units.js';
-import type { AclTable, FileCache } from '../acl/index.js';
+import { atPlace, Place, type AclTable, type FileCache } from '../acl/index.js';
 import {
   checkUserlistHeader,
   compileHttpRule,
@@ -37,9 +37,9 @@ import {
   UserlistBuilder,
   type HttpRule,
   type RuleDir,
-  type RuleWhere,
   type Userlist,
 } from '../http/actions/index.js';
+import type { RuleWhereSides } from '../http/actions/compile.js';
 import { parseReply, ReplyError, type ReplyTemplate } from '../http/actions/reply.js';
 
 
@@ -57,9 +57,18 @@ interface ReplyLimits {
   httpErrors?: ReadonlyMap<string, ReadonlyMap<number, Buffer>>;
 }
 
-/** The where-object a rule of `proxy` is compiled with, at load time and at start-up alike. */
-function ruleWhere(loc: SourceLoc, proxyName: string, frontend: boolean, errorfiles: ReadonlyMap<number, Buffer>, lim: ReplyLimits): RuleWhere {
-  const where: RuleWhere = { file: loc.file, line: loc.line, proxyName, frontend, errorfiles, bufsize: lim.bufsize, maxrewrite: lim.maxrewrite };
+/**
+ * The where-object a rule of `proxy` is compiled with, at load time and at start-up alike. The
+ * sides of the proxy decide where its samples are evaluated: a defaults section has both.
+ */
+function ruleWhere(
+  loc: SourceLoc,
+  proxyName: string,
+  sides: { fe: boolean; be: boolean },
+  errorfiles: ReadonlyMap<number, Buffer>,
+  lim: ReplyLimits,
+): RuleWhereSides {
+  const where: RuleWhereSides = { file: loc.file, line: loc.line, proxyName, frontend: sides.fe, backend: sides.be, errorfiles, bufsize: lim.bufsize, maxrewrite: lim.maxrewrite };
   if (lim.httpErrors !== undefined) where.httpErrors = lim.httpErrors;
   return where;
 }
@@ -96,7 +105,7 @@ function parseRule(dir: RuleDir, ctx: ProxyContext): void {
     report.warning(`previous '${kw}' action is final and has no condition attached, further entries are NOOP.`, 'parsing:');
   }
   const spec: HttpRuleSpec = { words, loc: ctx.loc, acls: proxy.acls };
-  const where = ruleWhere(ctx.loc, proxy.name, proxy.fe, proxy.errorfiles, loadLimits(state));
+  const where = ruleWhere(ctx.loc, proxy.name, proxy, proxy.errorfiles, loadLimits(state));
   where.errorfilesRef = refSections(state, proxy.name);
   where.acls = tableOf(proxy.acls, sampleDir(dir));
   where.declareCapture = (len) => {
@@ -123,6 +132,7 @@ function parseRule(dir: RuleDir, ctx: ProxyContext): void {
   if (dir === 'request' && proxy.useBackends.length > 0) {
     report.warning("a 'http-request' rule placed after a 'use_backend' rule will still be processed before.");
   }
+  if (rule.cond !== null && rule.cond.warning !== null) report.warning(rule.cond.warning);
   keepUserlistRefs(state, [...rule.userlistRefs], proxy.name, rule.refWhere);
   if (rule.final && rule.cond === null) finalSpecs.add(spec);
   list.push(spec);
@@ -173,7 +183,10 @@ function compileHttpError(
   warn: (m: string) => void,
   errorfilesRef?: (section: string) => void,
 ): { reply: ReplyTemplate; next: number } {
-  return parseReply(words, 0, 0, { dir: 'res', http: true, file: loc.file, line: loc.line, errorfiles, ...lim, warn, errorfilesRef, refs: [] });
+  // Its log-format strings may read the request or the response (HAProxy's ARGC_HERR).
+  return atPlace(Place.Request | Place.Response, () =>
+    parseReply(words, 0, 0, { dir: 'res', http: true, file: loc.file, line: loc.line, errorfiles, ...lim, warn, errorfilesRef, refs: [] }),
+  );
 }
 
 /** `capture request|response header NAME len N` (cfgparse-listen.c). */
@@ -218,16 +231,9 @@ function parseUseServer(ctx: ProxyContext): void {
     report.alert("'use-server' requires either 'if' or 'unless' followed by a condition.");
     return;
   }
-  if (name.includes('%[')) {
-    // A dynamic name is a log-format string evaluated per request.
-    const err = getLogFormatChecker()?.(name, 'http');
-    if (err !== undefined) {
-      report.alert(`use-server: failed to parse log-format '${name}' : ${err}.`);
-      return;
-    }
-  }
+  // A dynamic name (a log-format string) is checked with the whole configuration, as HAProxy does.
   proxy.useServers.push({ server: name, cond, loc: ctx.loc });
-  acceptCondition(ctx, cond, 'use-server');
+  acceptCondition(ctx, cond, 'use-server', Place.BeSetSrv);
 }
 
 registerProxyKeywords([
@@ -328,7 +334,11 @@ export class ProxyHttpRules {
   constructor(p: ProxyConfig, userlists: ReadonlyMap<string, Userlist>, lim: Required<ReplyLimits>, files?: FileCache) {
     const tables = new Map<string, AclTable>();
     const tableIds = new Map<readonly AclDef[], number>();
-    const fe = p.kind !== 'backend';
+    const own = { fe: p.kind !== 'backend', be: p.kind !== 'frontend' };
+    // Rules inherited from a defaults section were written before the proxy: HAProxy compiled
+    // them in the defaults section, which has both sides.
+    const sidesOf = (s: HttpRuleSpec): { fe: boolean; be: boolean } =>
+      s.loc.file !== p.loc.file || s.loc.line < p.loc.line ? { fe: true, be: true } : own;
     const compile = (dir: RuleDir, specs: readonly HttpRuleSpec[]): HttpRule[] =>
       specs.map((s) => {
         let id = tableIds.get(s.acls);
@@ -336,7 +346,7 @@ export class ProxyHttpRules {
         const key = `${id}:${dir}`;
         let t = tables.get(key);
         if (t === undefined) tables.set(key, (t = tableOf(s.acls, sampleDir(dir), files)));
-        const where = ruleWhere(s.loc, p.name, fe, p.errorfiles, lim);
+        const where = ruleWhere(s.loc, p.name, sidesOf(s), p.errorfiles, lim);
         where.acls = t;
         where.files = files;
         where.declareCapture = () => s.captureSlot ?? 0;

@@ -4,12 +4,13 @@
 // messages). HttpStream extends this with the server connection, forwarding and the end of the
 // exchange; what the analysers need from it is declared abstract here.
 
-import { BodyKind, type HtxRequest, type HtxResponse } from '../htx/index.js';
+import { BodyKind, htxDataSize, type HtxRequest, type HtxResponse } from '../htx/index.js';
 import { serializeResponseHead, type H1Hop } from '../proto/h1/index.js';
 import { Cause, errorPage, Phase } from '../core/errors.js';
 import type { Backend } from '../backend/index.js';
 import { errorReply, lastRuleIndex, runHttpRules, VerdictKind, type AnswerVerdict, type HttpReply, type HttpRule, type Verdict } from '../http/actions/index.js';
 import type { ReplyTemplate } from '../http/actions/reply.js';
+import { applyForwardFor } from '../http/index.js';
 import type { ClientSide } from './sides.js';
 import { Txn } from './txn.js';
 
@@ -130,6 +131,24 @@ export abstract class HttpAnalysers extends Txn {
     this.routed();
   }
 
+  /**
+   * `option forwardfor`, once every request rule ran. A header that does not fit in the buffer
+   * is a failed rewrite, whatever the strict mode (haproxy 2.6.x: 500, "PR"): answered here,
+   * and false returned.
+   */
+  protected addForwardFor(): boolean {
+    const cfg = this.front.fe.config.options.forwardfor || this.be!.config.options.forwardfor;
+    if (!cfg) return true;
+    const h = this.req.headers;
+    const n = h.length;
+    applyForwardFor(h, cfg, this.front.clientIp);
+    if (h.length === n || this.htxRoom(false)!.added()) return true;
+    h.length = n;
+    this.rewriteFailed();
+    this.answerError(500, Cause.Proxy, Phase.Request);
+    return false;
+  }
+
   /** The backend chosen by use_backend rules (a dynamic name not found falls back), or the default. */
   protected route(): Backend | null {
     const fe = this.front.fe;
@@ -183,7 +202,6 @@ export abstract class HttpAnalysers extends Txn {
         this.armTimer('reqbody', v.time);
         return false;
       case VerdictKind.Error:
-        this.front.fe.counters.failedRewrites++;
         this.answerError(500, Cause.Proxy, Phase.Request);
         return false;
     }
@@ -296,7 +314,6 @@ export abstract class HttpAnalysers extends Txn {
         this.ruleFrom = lastRuleIndex;
         return false;
       case VerdictKind.Error:
-        this.be!.counters.failedRewrites++;
         this.closeServer = true;
         this.res = null;
         this.answerError(500, Cause.Proxy, Phase.Headers);
@@ -396,6 +413,8 @@ export abstract class HttpAnalysers extends Txn {
       return;
     }
     const res = reply.toHtx();
+    // The reply's body is in the buffer with its head when the rules rewrite it.
+    res.bodyWithHead = htxDataSize(reply.body.length);
     if (rules && !this.afterResponseRules(res)) {
       // As HAProxy: the rules failed on sluice's own reply, which goes out as it was built.
       this.answerLocal(reply.bytes(mustClose, headOnly), reply.status, cause, phase, mustClose);

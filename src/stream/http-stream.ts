@@ -13,7 +13,6 @@ import { H1BackConn, type H1BackOwner } from '../mux/h1-back.js';
 import type { ClientSide, ServerSide } from './sides.js';
 import { H2Pool, type H2BackStream } from '../mux/h2-back.js';
 import { serverConnectOptions } from '../net/tls.js';
-import { applyForwardFor } from '../http/index.js';
 import { HttpAnalysers, St, Stage, type TimerFor } from './analysers.js';
 import { buildHttpLogRecord, connLogRecord, nextRequestCounter } from './log-record.js';
 import type { LogRecord } from '../log/index.js';
@@ -125,8 +124,7 @@ export class HttpStream extends HttpAnalysers implements H1BackOwner, Pending, B
     const be = this.be!;
     this.st = St.Init;
     const req = this.req;
-    if (fe.config.options.forwardfor) applyForwardFor(req.headers, fe.config.options.forwardfor, this.front.clientIp);
-    else if (be.config.options.forwardfor) applyForwardFor(req.headers, be.config.options.forwardfor, this.front.clientIp);
+    if (!this.addForwardFor()) return;
     const feo = fe.config.options;
     const beo = be.config.options;
     this.closeServer = feo.httpServerClose || beo.httpServerClose || feo.httpClose || beo.httpClose;

@@ -5,7 +5,7 @@
 
 import type { SampleCtx, SampleValue, VarScope } from '../acl/index.js';
 import type { Backend } from '../backend/index.js';
-import type { HtxRequest, HtxResponse } from '../htx/index.js';
+import { HTX_HDR, HtxRoom, type HtxRequest, type HtxResponse } from '../htx/index.js';
 import type { RuleContext } from '../http/actions/index.js';
 import type { CaptureSlot } from '../config/model.js';
 import type { ClientSide } from './sides.js';
@@ -46,6 +46,10 @@ export abstract class Txn implements SampleCtx, RuleContext {
   logLevel: number | undefined = undefined;
   /** `disable-l7-retry` was applied. */
   l7RetryDisabled = false;
+  softRewrites = false;
+  /** The rewrite accounting of each message, made when a rule first rewrites it. */
+  private reqRoom: HtxRoom | null = null;
+  private resRoom: HtxRoom | null = null;
   /** Values of the frontend's capture slots (null: nothing captured); null before the first capture. */
   reqCaps: Array<string | null> | null = null;
   resCaps: Array<string | null> | null = null;
@@ -53,6 +57,28 @@ export abstract class Txn implements SampleCtx, RuleContext {
   get bodyLimit(): number {
     const ctx = this.front.fe.ctx;
     return ctx.bufsize - ctx.maxrewrite;
+  }
+
+  htxRoom(response: boolean): HtxRoom | null {
+    const msg = response ? this.res : this.req;
+    if (msg === null) return null;
+    let room = response ? this.resRoom : this.reqRoom;
+    if (room === null || room.msg !== msg) {
+      const ctx = this.front.fe.ctx;
+      const size = ctx.bufsize - HTX_HDR;
+      room = new HtxRoom(msg, response, size, size - ctx.maxrewrite);
+      if (response) this.resRoom = room;
+      else this.reqRoom = room;
+    }
+    // Nothing leaves before the rules are done: every body byte received is still buffered.
+    room.body = response ? this.resBodyBytes : this.reqBodyBytes;
+    return room;
+  }
+
+  rewriteFailed(): void {
+    // As HAProxy: the frontend's counter, and the backend's once there is one.
+    this.front.fe.counters.failedRewrites++;
+    if (this.be !== null) this.be.counters.failedRewrites++;
   }
 
   /** `option http-use-proxy-header` is not implemented: authentication is always the origin's. */

@@ -7,9 +7,15 @@ import {
   AclError,
   AclTable,
   aclErrorText,
+  atPlace,
   compileCondition,
   compileSampleExpr,
+  exprScopeMessage,
+  httpRulePlace,
+  Place,
+  quoteFormatRest,
   registeredKeywords,
+  SampleScopeError,
   type Condition,
   type SampleExpr,
   type SampleRef,
@@ -19,12 +25,12 @@ import { parseAuth, parseDeny, parseReturn } from './answers.js';
 import { markUserlistRefs, takeUserlistRefsSince, type UserlistRef } from './auth-fetch.js';
 import { parseDelHeader, parseReplaceHeader, parseSetHeader } from './headers.js';
 import { compileRuleString, type RuleString } from './lf.js';
-import { parseAllow, parseCapture, parseDisableL7Retry, parseSetLogLevel, parseSetStatus, parseWaitForBody } from './misc.js';
+import { parseAllow, parseCapture, parseDisableL7Retry, parseSetLogLevel, parseSetStatus, parseStrictMode, parseWaitForBody } from './misc.js';
 import { isCondWord, type ActionParse, type ActionParser, type ParsedAction } from './parse.js';
 import { parseRedirect } from './redirect.js';
 import { ReplyError, type ReplyEnv } from './reply.js';
 import { parseReplaceUri, parseSetReqLine } from './reqline.js';
-import { CONTINUE, HttpRuleError, type HttpRule, type RuleContext, type RuleDir, type RuleWhere, type Verdict } from './types.js';
+import { CONTINUE, HttpRuleError, STRICT_REWRITE_ERROR, VerdictKind, type HttpRule, type RuleContext, type RuleDir, type RuleWhere, type Verdict } from './types.js';
 import { parseStore } from './vars.js';
 
 /** Actions shared by the three lists. */
@@ -35,6 +41,7 @@ const COMMON: Record<string, ActionParser> = {
   'replace-header': parseReplaceHeader,
   'replace-value': parseReplaceHeader,
   'set-header': parseSetHeader,
+  'strict-mode': parseStrictMode,
 };
 
 const ACTIONS: Record<RuleDir, Record<string, ActionParser>> = {
@@ -113,18 +120,24 @@ function isConverter(word: string): boolean {
 const DEFAULT_BUFSIZE = 16384;
 const DEFAULT_MAXREWRITE = 1024;
 
+/** The sides of the proxy holding a rule: a backend passes `frontend: false`, a frontend `backend: false`. */
+export type RuleWhereSides = RuleWhere & { backend?: boolean };
+
 class Parse implements ActionParse {
   readonly start = 1;
   readonly refs: SampleRef[] = [];
   private readonly sampleDir: 'req' | 'res';
+  /** Where the rule's samples are evaluated (acl Place bits). */
+  readonly place: number;
 
   constructor(
     readonly dir: RuleDir,
     readonly action: string,
     readonly words: readonly string[],
-    readonly where: RuleWhere,
+    readonly where: RuleWhereSides,
   ) {
     this.sampleDir = dir === 'request' ? 'req' : 'res';
+    this.place = httpRulePlace(this.sampleDir, where.frontend ?? true, where.backend ?? true);
   }
 
   arg(i: number): string {
@@ -142,7 +155,17 @@ class Parse implements ActionParse {
     // HAProxy's sample_parse_expr takes a following word naming a converter as one more converter.
     while (this.arg(j) !== '' && isConverter(this.arg(j))) text += ',' + this.words[j++];
     const w = this.where;
-    const expr = compileSampleExpr(text, { file: w.file, line: w.line, baseDir: w.baseDir, files: w.files, dir: this.sampleDir });
+    // HAProxy checks a capture against the frontend's request, whatever the proxy.
+    const capture = this.action === 'capture';
+    let expr: SampleExpr;
+    try {
+      const where = capture ? Place.FeHrqHdr : this.place;
+      expr = compileSampleExpr(text, { file: w.file, line: w.line, baseDir: w.baseDir, files: w.files, dir: this.sampleDir, where });
+    } catch (e) {
+      // Named after the expression's last word for a capture, after the action for set-var.
+      if (e instanceof SampleScopeError) throw new Error(exprScopeMessage(capture ? this.words[j - 1]! : this.action, e.use));
+      throw e;
+    }
     for (const r of expr.refs) this.refs.push(r);
     return { expr, next: j };
   }
@@ -152,7 +175,7 @@ class Parse implements ActionParse {
     const spec = { polarity: this.words[i] as 'if' | 'unless', tokens: this.words.slice(i + 1), loc: { file: w.file, line: w.line } };
     const acls = w.acls ?? new AclTable({ baseDir: w.baseDir, files: w.files });
     try {
-      const c = compileCondition(spec, acls, { dir: this.sampleDir });
+      const c = compileCondition(spec, acls, { dir: this.sampleDir, where: this.place });
       for (const r of c.refs) this.refs.push(r);
       return c;
     } catch (e) {
@@ -214,10 +237,12 @@ function isConfigError(e: unknown): e is Error {
 /**
  * Compiles the words after `http-request` / `http-response` / `http-after-response` (the action,
  * its arguments, then optionally `if|unless COND...`) into a rule. Conditions are compiled
- * against `where.acls`. Throws HttpRuleError (see its `kind` for how to print it); warnings go
- * to `where.warn`.
+ * against `where.acls`. The sides of the proxy (`where.frontend`, `where.backend`, both by
+ * default) decide which fetches its samples may use (HAProxy's checkpoints); a condition's ACL
+ * that cannot match there leaves its warning on `cond.warning`. Throws HttpRuleError (see its
+ * `kind` for how to print it); other warnings go to `where.warn`.
  */
-export function compileHttpRule(dir: RuleDir, words: readonly string[], where: RuleWhere): HttpRule {
+export function compileHttpRule(dir: RuleDir, words: readonly string[], where: RuleWhereSides): HttpRule {
   const action = words[0] ?? '';
   const parser = findAction(dir, action);
   if (parser === undefined) throw new HttpRuleError(action, 'unknown', action);
@@ -225,10 +250,11 @@ export function compileHttpRule(dir: RuleDir, words: readonly string[], where: R
   const mark = markUserlistRefs();
   let parsed: ParsedAction;
   try {
-    parsed = parser(p);
+    // The log-format arguments are compiled by the actions themselves, at the rule's place.
+    parsed = atPlace(p.place, () => parser(p));
   } catch (e) {
     takeUserlistRefsSince(mark);
-    if (isConfigError(e)) throw new HttpRuleError(e.message, 'rule', action);
+    if (isConfigError(e)) throw new HttpRuleError(quoteFormatRest(e.message, words), 'rule', action);
     throw e;
   }
   let cond: Condition | null = parsed.cond ?? null;
@@ -288,12 +314,19 @@ export let lastRuleIndex = 0;
 /**
  * Runs `rules` from index `from` until one returns something else than CONTINUE, and returns
  * that verdict (CONTINUE when all went through). lastRuleIndex tells which rule answered: resume
- * there after a WaitForBody verdict.
+ * there after a WaitForBody verdict. A failed rewrite is counted, and skipped after
+ * `strict-mode off`.
  */
 export function runHttpRules(rules: readonly HttpRule[], ctx: RuleContext, from = 0): Verdict {
+  // Each list starts in strict mode; one resumed after wait-for-body keeps the mode it had.
+  if (from === 0) ctx.softRewrites = false;
   for (let i = from; i < rules.length; i++) {
     const v = rules[i]!.exec(ctx);
     if (v !== CONTINUE) {
+      if (v.kind === VerdictKind.Error) {
+        ctx.rewriteFailed?.();
+        if (ctx.softRewrites === true && v !== STRICT_REWRITE_ERROR) continue;
+      }
       lastRuleIndex = i;
       return v;
     }

@@ -2,7 +2,7 @@
 // (http_act.c, http_htx.c). They apply to the request in http-request rules and to the response
 // in http-response and http-after-response rules.
 
-import type { HtxHeaders } from '../../htx/index.js';
+import type { HtxHeaders, HtxRoom } from '../../htx/index.js';
 import { expandReplacement, compileRuleRegex } from './regex.js';
 import type { ActionParser } from './parse.js';
 import { toBytes } from './text.js';
@@ -12,6 +12,11 @@ import { CONTINUE, REWRITE_ERROR, type RuleContext, type RuleDir, type Verdict }
 function headersOf(dir: RuleDir, ctx: RuleContext): HtxHeaders | null {
   if (dir === 'request') return ctx.req === null ? null : ctx.req.headers;
   return ctx.res === null ? null : ctx.res.headers;
+}
+
+/** The buffer accounting of the message `dir` rewrites, if the stream keeps one. */
+function roomOf(dir: RuleDir, ctx: RuleContext): HtxRoom | null {
+  return ctx.htxRoom === undefined ? null : ctx.htxRoom(dir !== 'request');
 }
 
 function nameIs(n: string, lname: string): boolean {
@@ -40,9 +45,18 @@ export const parseSetHeader: ActionParser = (p) => {
       const h = headersOf(dir, ctx);
       if (h === null) return CONTINUE;
       const v = fmt.render(ctx);
-      if (set) deleteMatching(h, lname, null, MatchName.Str);
+      const room = roomOf(dir, ctx);
+      if (set) deleteMatching(h, lname, null, MatchName.Str, room);
       h.push(hname, v);
-      return afterHostChange(dir, ctx, lname, v) ? CONTINUE : REWRITE_ERROR;
+      const uri = dir === 'request' ? ctx.req!.uri : '';
+      const synced = afterHostChange(dir, ctx, lname, v);
+      if (room !== null && !room.added()) {
+        // Not added, as in HAProxy; a set-header has removed the old fields all the same.
+        h.length -= 2;
+        if (dir === 'request') ctx.req!.uri = uri;
+        return REWRITE_ERROR;
+      }
+      return synced ? CONTINUE : REWRITE_ERROR;
     },
   };
 };
@@ -55,8 +69,8 @@ const enum MatchName {
   Reg,
 }
 
-/** Removes the fields whose name matches; `lname` is lower case. */
-function deleteMatching(h: HtxHeaders, lname: string, re: RegExp | null, how: MatchName): void {
+/** Removes the fields whose name matches, telling `room`; `lname` is lower case. */
+function deleteMatching(h: HtxHeaders, lname: string, re: RegExp | null, how: MatchName, room: HtxRoom | null): void {
   let w = 0;
   for (let i = 0; i < h.length; i += 2) {
     const n = h[i]!;
@@ -79,7 +93,10 @@ function deleteMatching(h: HtxHeaders, lname: string, re: RegExp | null, how: Ma
         hit = re!.test(n.toLowerCase());
         break;
     }
-    if (hit) continue;
+    if (hit) {
+      room?.removed(n.length + h[i + 1]!.length);
+      continue;
+    }
     h[w++] = n;
     h[w++] = h[i + 1]!;
   }
@@ -124,7 +141,7 @@ export const parseDelHeader: ActionParser = (p) => {
     next: cur + 1,
     run(ctx: RuleContext): Verdict {
       const h = headersOf(dir, ctx);
-      if (h !== null) deleteMatching(h, lname, re, how);
+      if (h !== null) deleteMatching(h, lname, re, how, roomOf(dir, ctx));
       return CONTINUE;
     },
   };
@@ -193,6 +210,7 @@ export const parseReplaceHeader: ActionParser = (p) => {
     run(ctx: RuleContext): Verdict {
       const h = headersOf(dir, ctx);
       if (h === null) return CONTINUE;
+      const room = roomOf(dir, ctx);
       let tmpl: string | null = null;
       for (let i = 0; i < h.length; i += 2) {
         if (!nameIs(h[i]!, lname)) continue;
@@ -214,6 +232,11 @@ export const parseReplaceHeader: ActionParser = (p) => {
         if (nv === null) return REWRITE_ERROR;
         if (nv === v) continue;
         h[i + 1] = nv;
+        // Occurrences before this one stay rewritten, as in HAProxy.
+        if (room !== null && !room.resized(h[i]!.length + v.length, h[i]!.length + nv.length)) {
+          h[i + 1] = v;
+          return REWRITE_ERROR;
+        }
         if (!afterHostChange(dir, ctx, lname, nv)) return REWRITE_ERROR;
       }
       return CONTINUE;

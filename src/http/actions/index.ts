@@ -10,6 +10,7 @@ export {
   CONTINUE,
   STOP,
   REWRITE_ERROR,
+  STRICT_REWRITE_ERROR,
   HttpRuleError,
   VerdictKind,
   type AnswerVerdict,

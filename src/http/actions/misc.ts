@@ -1,11 +1,11 @@
-// The remaining actions: allow, set-log-level, disable-l7-retry, capture, wait-for-body and
-// set-status (http_act.c, stream.c stream_parse_set_log_level).
+// The remaining actions: allow, set-log-level, disable-l7-retry, capture, wait-for-body,
+// set-status and strict-mode (http_act.c, stream.c stream_parse_set_log_level).
 
-import { BodyKind } from '../../htx/index.js';
+import { BodyKind, htxStatusLine } from '../../htx/index.js';
 import { parseSizeValue, parseTimeValue } from '../../config/units.js';
 import { endsArgs, isCondWord, type ActionParser } from './parse.js';
 import { httpReason, toBytes } from './text.js';
-import { CONTINUE, STOP, VerdictKind, type RuleContext, type Verdict, type WaitForBodyVerdict } from './types.js';
+import { CONTINUE, STOP, STRICT_REWRITE_ERROR, VerdictKind, type RuleContext, type Verdict, type WaitForBodyVerdict } from './types.js';
 
 /** `allow`: stops this rule list. */
 export const parseAllow: ActionParser = (p) => ({ next: p.start, final: true, run: () => STOP });
@@ -150,10 +150,35 @@ export const parseSetStatus: ActionParser = (p) => {
     next: cur,
     run(ctx: RuleContext): Verdict {
       const res = ctx.res;
-      if (res !== null) {
-        res.status = status;
-        res.reason = reason;
-      }
+      if (res === null) return CONTINUE;
+      const before = htxStatusLine(res);
+      const was = res.status;
+      const wasReason = res.reason;
+      res.status = status;
+      res.reason = reason;
+      const room = ctx.htxRoom?.(true) ?? null;
+      if (room === null || room.resized(before, htxStatusLine(res))) return CONTINUE;
+      res.status = was;
+      res.reason = wasReason;
+      return STRICT_REWRITE_ERROR;
+    },
+  };
+};
+
+/**
+ * `strict-mode on|off`: whether a rewrite that fails in the rest of this rule list stops the
+ * message (500) or is skipped.
+ */
+export const parseStrictMode: ActionParser = (p) => {
+  const w = p.arg(p.start);
+  if (w === '') throw new Error('expects exactly 1 arguments');
+  const lw = w.toLowerCase();
+  if (lw !== 'on' && lw !== 'off') throw new Error(`Unexpected value '${w}'. Only 'on' and 'off' are supported`);
+  const soft = lw === 'off';
+  return {
+    next: p.start + 1,
+    run(ctx: RuleContext): Verdict {
+      ctx.softRewrites = soft;
       return CONTINUE;
     },
   };

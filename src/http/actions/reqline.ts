@@ -1,7 +1,7 @@
 // Request line actions: set-method, set-path, set-pathq, set-query, set-uri, replace-path,
 // replace-pathq, replace-uri (http_act.c parse_set_req_line, parse_replace_uri).
 
-import type { HtxRequest } from '../../htx/index.js';
+import { htxRequestLine, type HtxRequest } from '../../htx/index.js';
 import { compileRuleRegex, expandReplacement } from './regex.js';
 import { endsArgs, type ActionParser } from './parse.js';
 import { pathAndQuery, pathOnly, replacePath, replaceQuery, setUri } from './uri.js';
@@ -35,6 +35,25 @@ function apply(req: HtxRequest, part: Part, value: string): boolean {
   }
 }
 
+/**
+ * Rewrites the part of the request line, then checks that the request still fits in HAProxy's
+ * buffer; when it does not, the request is left as it was and the rewrite fails.
+ */
+function rewrite(ctx: RuleContext, req: HtxRequest, part: Part, value: string): Verdict {
+  const room = ctx.htxRoom?.(false) ?? null;
+  if (room === null) return apply(req, part, value) ? CONTINUE : REWRITE_ERROR;
+  const { method, uri } = req;
+  const before = htxRequestLine(req);
+  // set-uri may also rewrite Host.
+  const headers = part === Part.Uri ? req.headers.slice() : null;
+  if (!apply(req, part, value)) return REWRITE_ERROR;
+  if (room.resized(before, htxRequestLine(req))) return CONTINUE;
+  req.method = method;
+  req.uri = uri;
+  if (headers !== null) req.headers.splice(0, req.headers.length, ...headers);
+  return REWRITE_ERROR;
+}
+
 function partOfSet(action: string): Part {
   switch (action) {
     case 'set-method':
@@ -63,7 +82,7 @@ export const parseSetReqLine: ActionParser = (p) => {
       if (req === null) return CONTINUE;
       // set-query adds the '?' that tells "empty query" from "no query".
       const v = part === Part.Query ? '?' + fmt.render(ctx) : fmt.render(ctx);
-      return apply(req, part, v) ? CONTINUE : REWRITE_ERROR;
+      return rewrite(ctx, req, part, v);
     },
   };
 };
@@ -94,7 +113,7 @@ export const parseReplaceUri: ActionParser = (p) => {
       if (m === null) return CONTINUE;
       const out = expandReplacement(fmt.render(ctx), m);
       if (out === null) return REWRITE_ERROR;
-      return apply(req, part, out) ? CONTINUE : REWRITE_ERROR;
+      return rewrite(ctx, req, part, out);
     },
   };
 };

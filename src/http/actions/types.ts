@@ -2,6 +2,7 @@
 // what it answers (Verdict), and how a rule that cannot be compiled is reported (HttpRuleError).
 
 import type { Condition, SampleCtx, SampleRef } from '../../acl/index.js';
+import type { HtxRoom } from '../../htx/index.js';
 import type { LogRecord } from '../../log/index.js';
 import type { HttpReply } from './reply.js';
 import type { UserlistRef } from './auth-fetch.js';
@@ -30,6 +31,18 @@ export interface RuleContext extends SampleCtx {
    * 407 with Proxy-Authenticate and the http_auth fetches read Proxy-Authorization.
    */
   readonly useProxyAuth: boolean;
+  /**
+   * `strict-mode off` was applied in the rule list being run (HAProxy's soft rewrites): a failed
+   * rewrite is then skipped. The runner sets it back to false when a list starts.
+   */
+  softRewrites?: boolean;
+  /**
+   * Optional: the buffer accounting of the request (`response` false) or the response, as
+   * HAProxy's buffer would hold it; a rewrite it does not take fails. Null or absent: no limit.
+   */
+  htxRoom?(response: boolean): HtxRoom | null;
+  /** Optional: a rewrite failed (HAProxy's failed_rewrites counters), even one that is skipped. */
+  rewriteFailed?(): void;
   /** `set-log-level`: syslog level 0..7, or -1 for "silent". */
   setLogLevel(level: number): void;
   /** `disable-l7-retry`: only connection failures may be retried from now on. */
@@ -67,7 +80,10 @@ export const enum VerdictKind {
    * (request, "cD") or 504 (response, "sD") itself, as HAProxy does.
    */
   WaitForBody = 4,
-  /** A rewrite failed: the stream answers 500 and closes ("PR" for requests, "PH" responses). */
+  /**
+   * A rewrite failed: the stream answers 500 and closes ("PR" for requests, "PH" responses);
+   * after `strict-mode off` the runner skips it instead (but not STRICT_REWRITE_ERROR).
+   */
   Error = 5,
 }
 
@@ -120,6 +136,8 @@ export type Verdict = ContinueVerdict | StopVerdict | AnswerVerdict | TarpitVerd
 export const CONTINUE: ContinueVerdict = Object.freeze({ kind: VerdictKind.Continue });
 export const STOP: StopVerdict = Object.freeze({ kind: VerdictKind.Stop });
 export const REWRITE_ERROR: ErrorVerdict = Object.freeze({ kind: VerdictKind.Error });
+/** A failed rewrite that `strict-mode off` does not excuse (set-status: HAProxy reads the request's mode). */
+export const STRICT_REWRITE_ERROR: ErrorVerdict = Object.freeze({ kind: VerdictKind.Error });
 
 /** A compiled rule. Its structures are built once; exec allocates only dynamic strings. */
 export interface HttpRule {

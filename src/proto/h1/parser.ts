@@ -6,7 +6,20 @@
 // conflicting Content-Length values, Transfer-Encoding not ending in chunked on a request, spaces
 // before the colon, and oversized heads are errors, never guesses.
 
-import { BodyKind, hasToken, headerDel, type HtxHeaders, type HtxRequest, type HtxResponse } from '../../htx/index.js';
+import {
+  BodyKind,
+  hasToken,
+  headerDel,
+  HTX_BLK,
+  HTX_HDR,
+  htxAdjust,
+  htxDataSize,
+  htxRequestSize,
+  htxResponseSize,
+  type HtxHeaders,
+  type HtxRequest,
+  type HtxResponse,
+} from '../../htx/index.js';
 
 export const enum H1State {
   Head = 0,
@@ -25,7 +38,7 @@ export const enum H1State {
 export const enum H1ErrorKind {
   /** Syntax error in the start line or a header. */
   Syntax = 1,
-  /** The head did not fit in the buffer (tune.bufsize - tune.maxrewrite) or had too many fields. */
+  /** The head did not fit in the buffer (see H1Limits) or had too many fields. */
   TooLarge = 2,
   /** Invalid framing: bad or conflicting Content-Length, bad Transfer-Encoding, bad chunk. */
   Framing = 3,
@@ -49,8 +62,13 @@ export interface H1ParserEvents {
 }
 
 export interface H1Limits {
-  /** Largest head accepted, in bytes. */
+  /** Largest head accepted, in bytes as received (HAProxy: what its input buffer can hold). */
   maxHead: number;
+  /**
+   * Largest head accepted in HAProxy's own accounting of it (htx/size.ts), which is what
+   * HAProxy checks against tune.bufsize - tune.maxrewrite; unchecked when absent.
+   */
+  maxHtx?: number;
   /** Largest number of header fields. */
   maxHeaders: number;
 }
@@ -89,6 +107,8 @@ export class H1Parser {
   private trailerLines: Buffer = EMPTY;
   /** Head bytes of the current message (for %hr-like accounting and logs). */
   headBytes = 0;
+  /** The head just parsed came in one read (what HAProxy's first read takes differs). */
+  private headInOneRead = true;
 
   constructor(
     readonly isRequest: boolean,
@@ -238,6 +258,7 @@ export class H1Parser {
     if (end - headStart > this.limits.maxHead) return this.fail(H1ErrorKind.TooLarge, 'head too large', buf.length);
     this.headBytes = end - headStart;
     const consumedOfBuf = this.pending.length > 0 ? end - base + pos : end;
+    this.headInOneRead = this.pending.length === 0;
     this.pending = EMPTY;
     const ok = this.isRequest ? this.parseRequestHead(data, headStart, end) : this.parseResponseHead(data, headStart, end);
     if (!ok) return buf.length;
@@ -312,6 +333,7 @@ export class H1Parser {
       expectContinue: false,
       upgrade: '',
       normalizedUri: false,
+      bodyWithHead: 0,
     };
     let te = false;
     let hosts = 0;
@@ -360,6 +382,7 @@ export class H1Parser {
       req.contentLength = -1;
       req.bodyKind = BodyKind.Chunked;
     }
+    if (!this.fitsHtx(req, htxRequestSize(req), data, start, end)) return false;
     this.applyConnection(req, connection);
     this.ev.onRequest(req);
     if (this.state !== H1State.Head) return true; // the handler switched state (tunnel, error)
@@ -396,6 +419,7 @@ export class H1Parser {
       bodyKind: BodyKind.UntilClose,
       contentLength: -1,
       wantClose: version < 11,
+      bodyWithHead: 0,
     };
     let te = false;
     let connection = '';
@@ -434,6 +458,7 @@ export class H1Parser {
       res.bodyKind = BodyKind.None;
     }
     if (res.bodyKind === BodyKind.UntilClose) res.wantClose = true;
+    if (!this.fitsHtx(res, htxResponseSize(res), data, start, end)) return false;
     this.ev.onResponse(res);
     if (this.state !== H1State.Head) return true;
     if (status < 200 && status !== 101) {
@@ -446,6 +471,31 @@ export class H1Parser {
       return true;
     }
     this.startBody(res.bodyKind, res.contentLength);
+    return true;
+  }
+
+  /**
+   * Checks the head in data[start, end), of `size` (htx/size.ts), against maxHtx, and records
+   * on `msg` the room HAProxy's buffer gives the body bytes that follow in this read, as far
+   * as HAProxy's read would have taken them.
+   */
+  private fitsHtx(msg: HtxRequest | HtxResponse, size: number, data: Buffer, start: number, end: number): boolean {
+    const max = this.limits.maxHtx;
+    if (max === undefined) return true;
+    const after = data.length - end;
+    // HAProxy's copy is never larger than our fields: what it leaves out is looked for only
+    // when it may matter, the fields alone being over the limit or a body filling the rest.
+    const htx = size > max || after > max - size - HTX_BLK ? size + htxAdjust(msg.headers) : size;
+    if (htx > max) return this.headError('head too large', H1ErrorKind.TooLarge);
+    if (after === 0 || msg.bodyKind === BodyKind.None || msg.bodyKind === BodyKind.Tunnel) return true;
+    // HAProxy's first read takes tune.bufsize - tune.maxrewrite bytes (maxHtx is that less the
+    // message header), the next ones fill its input buffer (maxHead); its message buffer then
+    // takes data up to maxHtx, less a block.
+    const read = this.headInOneRead ? max + HTX_HDR : this.limits.maxHead;
+    const avail = Math.min(after, read - (end - start));
+    const cap = max - htx - HTX_BLK;
+    if (msg.bodyKind === BodyKind.Chunked) msg.bodyWithHead = chunkedRoom(data, end, end + avail, cap);
+    else msg.bodyWithHead = htxDataSize(Math.min(avail, cap, msg.bodyKind === BodyKind.Length ? msg.contentLength : avail));
     return true;
   }
 
@@ -668,4 +718,58 @@ function authorityMatchesHost(uri: string, headers: HtxHeaders): boolean {
     if (headers[i]!.length === 4 && headers[i]!.toLowerCase() === 'host') return headers[i + 1]!.toLowerCase() === auth.toLowerCase();
   }
   return true;
+}
+
+/**
+ * The room HAProxy's buffer gives the chunked body in data[from, end): the data of the chunks
+ * there in one block (at most `cap` bytes), then, once the last chunk and the trailer section
+ * are in, the trailer fields and the end-of-trailers block. The framing is only walked here:
+ * `feed` checks it.
+ */
+function chunkedRoom(data: Buffer, from: number, end: number, cap: number): number {
+  let n = 0;
+  let p = from;
+  for (;;) {
+    let size = 0;
+    const s = p;
+    while (p < end && HEX[data[p]!]! >= 0 && p - s < 13) size = size * 16 + HEX[data[p++]!]!;
+    if (p === s) break;
+    while (p < end && data[p] !== LF) p++;
+    if (p++ >= end) break;
+    if (size === 0) return htxDataSize(n) + trailersRoom(data, p, end);
+    const avail = end - p;
+    if (size > cap || size + 2 > avail) {
+      // HAProxy copies whole chunks first; the rest of this one goes through a second step
+      // that keeps room for a block of its own, though it extends the first one.
+      n += Math.max(0, Math.min(size, avail, cap - HTX_BLK));
+      break;
+    }
+    n += size;
+    cap -= size;
+    p += size;
+    if (data[p] === CR) p++;
+    if (data[p] !== LF) break;
+    p++;
+  }
+  return htxDataSize(n);
+}
+
+/** The trailer fields in data[from, end) and the end-of-trailers block, 0 until the section is whole. */
+function trailersRoom(data: Buffer, from: number, end: number): number {
+  let room = HTX_BLK + 1;
+  let p = from;
+  while (p < end) {
+    const eol = findLF(data, p, end);
+    if (eol >= end) return 0;
+    let lineEnd = eol;
+    if (lineEnd > p && data[lineEnd - 1] === CR) lineEnd--;
+    if (lineEnd === p) return room;
+    let c = p;
+    while (c < lineEnd && data[c] !== COLON) c++;
+    let a = c + 1;
+    while (a < lineEnd && (data[a] === SP || data[a] === HT)) a++;
+    room += HTX_BLK + (c - p) + (trimEndWs(data, a, lineEnd) - Math.min(a, lineEnd));
+    p = eol + 1;
+  }
+  return 0;
 }

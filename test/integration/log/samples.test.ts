@@ -18,7 +18,13 @@ defaults
     timeout server 5s
 frontend fe
     bind 127.0.0.1:${port}
-    log-format "%ci [%[req.hdr(host),lower]] %[path] q=%[query] %ST srv=%[res.hdr(x-server)] v=%[var(txn.nothing)]"
+    # A log line sees the end of the exchange only: what it reads of the request and of the
+    # response headers comes through variables (haproxy refuses req.hdr() or path there).
+    http-request set-var(txn.host) req.hdr(host),lower
+    http-request set-var(txn.path) path
+    http-request set-var(txn.query) query
+    http-response set-var(txn.srv) res.hdr(x-server)
+    log-format "%ci [%[var(txn.host)]] %[var(txn.path)] q=%[var(txn.query)] %ST srv=%[var(txn.srv)] v=%[var(txn.nothing)] m=%[method] st=%[status]"
     default_backend be
 backend be
     server s1 127.0.0.1:${origin.port}
@@ -29,7 +35,7 @@ backend be
   const r = await request(port, { path: '/a/b?x=1&y=2', headers: { Host: 'WWW.Example.COM' } });
   assert.equal(r.status, 200);
   const line = await sl.waitForLine((l: string) => l.includes(' /a/b '), 3000);
-  assert.equal(line, '127.0.0.1 [www.example.com] /a/b q=x=1&y=2 200 srv=s1 v=-');
+  assert.equal(line, '127.0.0.1 [www.example.com] /a/b q=x=1&y=2 200 srv=s1 v=- m=GET st=200');
 });
 
 test('an unknown fetch in a log-format is a configuration error with its place', async () => {

@@ -17,6 +17,8 @@ export class HtxRoom {
   body = 0;
   /** What HAProxy's copy of the fields leaves out, taken before the first rewrite. */
   private readonly adjust: number;
+  /** What the body received may fill: a read stops at recvMax, counting the head as received. */
+  private readonly bodyMax: number;
 
   constructor(
     readonly msg: HtxRequest | HtxResponse,
@@ -24,17 +26,21 @@ export class HtxRoom {
     /** tune.bufsize less the message header: what the blocks may take. */
     private readonly size: number,
     /** What a read may fill (size - tune.maxrewrite): the body beside the head stops there. */
-    private readonly recvMax: number,
+    recvMax: number,
   ) {
     this.adjust = htxAdjust(msg.headers);
+    this.bodyMax = recvMax - this.headSize() - HTX_BLK;
+  }
+
+  private headSize(): number {
+    const m = this.msg;
+    return (this.response ? htxResponseSize(m as HtxResponse) : htxRequestSize(m as HtxRequest)) + this.adjust;
   }
 
   /** The space the message takes now. */
   used(): number {
-    const m = this.msg;
-    const head = (this.response ? htxResponseSize(m as HtxResponse) : htxRequestSize(m as HtxRequest)) + this.adjust;
-    const body = Math.max(m.bodyWithHead ?? 0, htxDataSize(Math.min(this.body, this.recvMax - head - HTX_BLK)));
-    return head + body + this.slots * HTX_BLK;
+    const body = Math.max(this.msg.bodyWithHead ?? 0, htxDataSize(Math.min(this.body, this.bodyMax)));
+    return this.headSize() + body + this.slots * HTX_BLK;
   }
 
   /** A field of `len` bytes (name and value) left the message. */

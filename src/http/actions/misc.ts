@@ -151,12 +151,12 @@ export const parseSetStatus: ActionParser = (p) => {
     run(ctx: RuleContext): Verdict {
       const res = ctx.res;
       if (res === null) return CONTINUE;
+      const room = ctx.htxRoom?.(true) ?? null;
       const before = htxStatusLine(res);
       const was = res.status;
       const wasReason = res.reason;
       res.status = status;
       res.reason = reason;
-      const room = ctx.htxRoom?.(true) ?? null;
       if (room === null || room.resized(before, htxStatusLine(res))) return CONTINUE;
       res.status = was;
       res.reason = wasReason;

@@ -4,7 +4,7 @@
 // messages). HttpStream extends this with the server connection, forwarding and the end of the
 // exchange; what the analysers need from it is declared abstract here.
 
-import { BodyKind, htxDataSize, type HtxRequest, type HtxResponse } from '../htx/index.js';
+import { BodyKind, HTX_BLK, HTX_HDR, htxDataSize, htxRequestSize, type HtxRequest, type HtxResponse } from '../htx/index.js';
 import { serializeResponseHead, type H1Hop } from '../proto/h1/index.js';
 import { Cause, errorPage, Phase } from '../core/errors.js';
 import type { Backend } from '../backend/index.js';
@@ -139,14 +139,25 @@ export abstract class HttpAnalysers extends Txn {
   protected addForwardFor(): boolean {
     const cfg = this.front.fe.config.options.forwardfor || this.be!.config.options.forwardfor;
     if (!cfg) return true;
-    const h = this.req.headers;
+    const req = this.req;
+    const h = req.headers;
     const n = h.length;
+    // Measured only when no rule did and the request may be near the limit (an address takes
+    // 39 bytes at most); taken first, to measure the body against the head as received.
+    const room = this.reqRoom !== null || this.nearLimit(req, cfg.header.length + 39 + HTX_BLK) ? this.htxRoom(false) : null;
     applyForwardFor(h, cfg, this.front.clientIp);
-    if (h.length === n || this.htxRoom(false)!.added()) return true;
+    if (h.length === n || room === null || room.added()) return true;
     h.length = n;
     this.rewriteFailed();
     this.answerError(500, Cause.Proxy, Phase.Request);
     return false;
+  }
+
+  /** Whether `grow` more bytes could overflow the buffer of a request no rule rewrote (see HtxRoom). */
+  private nearLimit(req: HtxRequest, grow: number): boolean {
+    const ctx = this.front.fe.ctx;
+    const body = Math.max(req.bodyWithHead ?? 0, htxDataSize(this.reqBodyBytes));
+    return htxRequestSize(req) + body + grow > ctx.bufsize - HTX_HDR;
   }
 
   /** The backend chosen by use_backend rules (a dynamic name not found falls back), or the default. */

@@ -48,7 +48,7 @@ export abstract class Txn implements SampleCtx, RuleContext {
   l7RetryDisabled = false;
   softRewrites = false;
   /** The rewrite accounting of each message, made when a rule first rewrites it. */
-  private reqRoom: HtxRoom | null = null;
+  protected reqRoom: HtxRoom | null = null;
   private resRoom: HtxRoom | null = null;
   /** Values of the frontend's capture slots (null: nothing captured); null before the first capture. */
   reqCaps: Array<string | null> | null = null;

@@ -38,6 +38,8 @@ frontend fe
     bind 127.0.0.1:{{port:h1}}
     bind 127.0.0.1:{{port:h2}} proto h2
     http-request add-header X-Add %[req.hdr(x-v)] if { path /add }
+    http-request wait-for-body time 2s if { path /wfb }
+    http-request add-header X-Add %[req.hdr(x-v)] if { path /wfb }
     http-request set-header X-Old %[req.hdr(x-v)] if { path /set }
     http-request set-path %[req.hdr(x-p)] if { path /path }
     http-request add-header X-A1 %[req.hdr(x-v)] if { path /many } || { path /softmany }
@@ -98,16 +100,18 @@ interface Exchange {
 }
 
 /**
- * Sends one request in one write (fields after Host, each ending in CRLF; a body makes it a
- * POST) and returns the answer and its log line.
+ * Sends one request (fields after Host, each ending in CRLF; a body makes it a POST, in the
+ * write of the head, `later` in a second one) and returns the answer and its log line.
  */
-async function send(side: Side, target: string, extra: string, port = 'h1', body = ''): Promise<Exchange> {
+async function send(side: Side, target: string, extra: string, port = 'h1', body = '', later = ''): Promise<Exchange> {
   const before = origin.requestCount;
   const mark = side.proc.mark();
   const c = await rawConnect(side.port(port));
   try {
-    const head = body === '' ? `GET ${target} HTTP/1.1\r\nHost: h\r\n${extra}` : `POST ${target} HTTP/1.1\r\nHost: h\r\n${extra}Content-Length: ${body.length}\r\n`;
+    const length = extra.includes('Transfer-Encoding') ? '' : `Content-Length: ${body.length + later.length}\r\n`;
+    const head = body === '' && later === '' ? `GET ${target} HTTP/1.1\r\nHost: h\r\n${extra}` : `POST ${target} HTTP/1.1\r\nHost: h\r\n${extra}${length}`;
     await c.write(`${head}\r\n${body}`);
+    if (later !== '') await c.write(later);
     await c.waitFor(untilResponses(1), 4000);
     const [res] = c.responses();
     assert.ok(res, `no response:\n${c.text()}`);
@@ -222,6 +226,26 @@ sideTest('a request body that filled the buffer leaves tune.maxrewrite for the r
   const ko = await send(side, '/add?echo=1', `X-V: ${v(1012)}\r\n`, 'h1', body);
   assertFailed(ko, 'PR--');
   assert.equal(ko.reached, 0);
+});
+
+// The head takes 116 + n (Transfer-Encoding: chunked: 32), the two chunks 8 + 2000, the trailer
+// field 8 + 3 + 1 and the end of trailers 9: X-Add fits while 2158 + 2n <= 16336.
+sideTest('a chunked body that came with the head: its data, trailers and their end take room', S, async (side) => {
+  const body = `3e8\r\n${v(1000, 'c')}\r\n3e8\r\n${v(1000, 'c')}\r\n0\r\nX-T: 1\r\n\r\n`;
+  const te = 'Transfer-Encoding: chunked\r\n';
+  const ok = await send(side, '/add?echo=1', `X-V: ${v(7089)}\r\n${te}`, 'h1', body);
+  assert.equal(ok.res.status, 200);
+  assert.equal(echoOf(ok.res).bodyLength, 2000);
+  assertFailed(await send(side, '/add?echo=1', `X-V: ${v(7089 + 1)}\r\n${te}`, 'h1', body), 'PR--');
+});
+
+// wait-for-body: the body that arrived meanwhile is in the buffer when X-Add comes: a head of
+// 110 + n (Content-Length: 3000), 3008 of body, then 13 + n.
+sideTest('after wait-for-body, the body received takes its room', S, async (side) => {
+  const ok = await send(side, '/wfb?echo=1', `X-V: ${v(6602)}\r\n`, 'h1', '', v(3000, 'b'));
+  assert.equal(ok.res.status, 200);
+  assert.equal(headerValue(echoOf(ok.res).headers, 'x-add'), v(6602));
+  assertFailed(await send(side, '/wfb?echo=1', `X-V: ${v(6602 + 1)}\r\n`, 'h1', '', v(3000, 'b')), 'PR--');
 });
 
 // X-Add fits up to 8121, but X-Forwarded-For: 127.0.0.1 then needs 32 bytes more.
